@@ -1,0 +1,493 @@
+//! One queue: its messages and their movement between delayed, visible and in flight.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tokio::sync::Notify;
+
+use super::attributes::{MAX_VISIBILITY_SECONDS, QueueAttributes};
+use super::message::{
+    MessageAttributes, ReceiptHandle, StoredMessage, SystemAttributes, Visibility, md5_of_body,
+    uuid_v4,
+};
+use crate::error::{ErrorCode, SqsError};
+
+/// A message handed to [`Queue::send`].
+#[derive(Debug)]
+pub(crate) struct NewMessage {
+    pub(crate) body: Arc<str>,
+    pub(crate) attributes: MessageAttributes,
+    /// Per-message delay in seconds; the queue's delay applies when absent.
+    pub(crate) delay_seconds: Option<u32>,
+    pub(crate) system: SystemAttributes,
+}
+
+/// What [`Queue::send`] tells the sender about one stored message.
+#[derive(Debug, Clone)]
+pub(crate) struct SentMessage {
+    pub(crate) id: Arc<str>,
+    pub(crate) body_md5: Arc<str>,
+}
+
+/// A message just received, with the handle of this receive.
+#[derive(Debug, Clone)]
+pub(crate) struct ReceivedMessage {
+    pub(crate) message: StoredMessage,
+    pub(crate) receipt_handle: String,
+}
+
+/// The outcome of one attempt to receive without waiting.
+#[derive(Debug, Default)]
+pub(crate) struct ReceiveAttempt {
+    pub(crate) received: Vec<ReceivedMessage>,
+    /// Messages past their queue's maxReceiveCount, taken out to go to the dead-letter queue.
+    pub(crate) to_dead_letter: Vec<StoredMessage>,
+    /// When the next delayed or in-flight message may become visible.
+    pub(crate) next_due: Option<u64>,
+}
+
+/// How many messages stand in each state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Counts {
+    pub(crate) visible: u64,
+    pub(crate) in_flight: u64,
+    pub(crate) delayed: u64,
+}
+
+impl Counts {
+    fn slot(&mut self, visibility: Visibility) -> &mut u64 {
+        match visibility {
+            Visibility::Visible => &mut self.visible,
+            Visibility::InFlight => &mut self.in_flight,
+            Visibility::Delayed => &mut self.delayed,
+        }
+    }
+}
+
+/// A pending change to visible: (when, message seq, timer version).
+type Timer = Reverse<(u64, u64, u32)>;
+
+/// The mutable part of a queue, behind its lock.
+#[derive(Debug)]
+pub(crate) struct QueueState {
+    pub(crate) attributes: QueueAttributes,
+    pub(crate) tags: BTreeMap<String, String>,
+    pub(crate) last_modified: u64,
+    last_purge: Option<u64>,
+    messages: BTreeMap<u64, StoredMessage>,
+    /// Visible messages by seq, oldest first.
+    ready: BTreeSet<u64>,
+    timers: BinaryHeap<Timer>,
+    counts: Counts,
+    next_seq: u64,
+}
+
+/// A queue of one region, shared by every request that names it.
+#[derive(Debug)]
+pub(crate) struct Queue {
+    /// Unique for the server's lifetime, so handles of a deleted queue never match a new one.
+    pub(crate) uid: u64,
+    pub(crate) region: String,
+    pub(crate) name: String,
+    pub(crate) arn: String,
+    pub(crate) created_at: u64,
+    state: Mutex<QueueState>,
+    /// Wakes long polls when messages become visible, or when they must look again.
+    arrivals: Notify,
+    deleted: AtomicBool,
+}
+
+impl Queue {
+    pub(crate) fn new(
+        uid: u64,
+        region: &str,
+        name: &str,
+        arn: String,
+        attributes: QueueAttributes,
+        tags: BTreeMap<String, String>,
+        now: u64,
+    ) -> Self {
+        let state = QueueState {
+            attributes,
+            tags,
+            last_modified: now,
+            last_purge: None,
+            messages: BTreeMap::new(),
+            ready: BTreeSet::new(),
+            timers: BinaryHeap::new(),
+            counts: Counts::default(),
+            next_seq: 1,
+        };
+        Self {
+            uid,
+            region: region.to_owned(),
+            name: name.to_owned(),
+            arn,
+            created_at: now,
+            state: Mutex::new(state),
+            arrivals: Notify::new(),
+            deleted: AtomicBool::new(false),
+        }
+    }
+
+    /// Locks the queue's state. A panic while the lock was held cannot leave the state
+    /// half-changed in a way later requests would trip on, so poisoning is ignored.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, QueueState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn is_deleted(&self) -> bool {
+        self.deleted.load(Ordering::Acquire)
+    }
+
+    /// Marks the queue deleted and ends every long poll waiting on it.
+    pub(crate) fn mark_deleted(&self) {
+        self.deleted.store(true, Ordering::Release);
+        self.arrivals.notify_waiters();
+    }
+
+    pub(crate) fn arrivals(&self) -> &Notify {
+        &self.arrivals
+    }
+
+    /// Stores messages; the whole batch is taken under one lock.
+    pub(crate) fn send(&self, batch: Vec<NewMessage>, now: u64) -> Vec<SentMessage> {
+        let mut state = self.lock();
+        let queue_delay = state.attributes.delay_seconds;
+        let mut newly_visible = 0;
+        let mut wake_all = false;
+        let sent = batch
+            .into_iter()
+            .map(|new| {
+                let delay_ms = u64::from(new.delay_seconds.unwrap_or(queue_delay)) * 1000;
+                let body_md5: Arc<str> = md5_of_body(&new.body).into();
+                let id: Arc<str> = uuid_v4().into();
+                let message = StoredMessage {
+                    seq: 0,
+                    id: id.clone(),
+                    body: new.body,
+                    body_md5: body_md5.clone(),
+                    attributes: Arc::new(new.attributes),
+                    system: Arc::new(new.system),
+                    sent_at: now,
+                    first_received_at: None,
+                    received_at: 0,
+                    receive_count: 0,
+                    visibility: if delay_ms == 0 {
+                        Visibility::Visible
+                    } else {
+                        Visibility::Delayed
+                    },
+                    visible_at: now + delay_ms,
+                    timer_version: 0,
+                    receipt_nonce: 0,
+                };
+                if message.visibility == Visibility::Visible {
+                    newly_visible += 1;
+                }
+                wake_all |= state.insert(message);
+                SentMessage { id, body_md5 }
+            })
+            .collect();
+        drop(state);
+        self.wake(newly_visible, wake_all);
+        sent
+    }
+
+    /// Takes in a message moved from another queue (dead-lettering), keeping its id, body,
+    /// attributes, receive count and original send time. Without a source, the message is
+    /// one this queue gave up and takes back.
+    pub(crate) fn accept_moved(&self, mut message: StoredMessage, source_arn: Option<&str>) {
+        if let Some(source_arn) = source_arn {
+            let mut system = (*message.system).clone();
+            system.dead_letter_queue_source_arn = Some(source_arn.to_owned());
+            message.system = Arc::new(system);
+        }
+        message.visibility = Visibility::Visible;
+        message.timer_version = message.timer_version.wrapping_add(1);
+        self.lock().insert(message);
+        self.wake(1, false);
+    }
+
+    fn wake(&self, newly_visible: usize, wake_all: bool) {
+        if wake_all {
+            self.arrivals.notify_waiters();
+        }
+        for _ in 0..newly_visible {
+            self.arrivals.notify_one();
+        }
+    }
+
+    /// Receives up to `max` visible messages without waiting, hiding each for `visibility_ms`.
+    /// Messages past the redrive policy's receive limit are taken out for the dead-letter
+    /// queue only when `redrive` is set (the target exists).
+    pub(crate) fn try_receive(
+        &self,
+        now: u64,
+        max: usize,
+        visibility_ms: u64,
+        redrive: bool,
+    ) -> ReceiveAttempt {
+        let mut state = self.lock();
+        state.advance(now);
+        let redrive_after = state
+            .attributes
+            .redrive_policy
+            .as_ref()
+            .filter(|_| redrive)
+            .map(|p| p.max_receive_count);
+        let retention_ms = u64::from(state.attributes.message_retention_period) * 1000;
+        let mut attempt = ReceiveAttempt::default();
+        let mut wake_all = false;
+        // A cursor rather than popping: with a zero visibility timeout a received message
+        // stays visible, and must not be handed out twice by one receive.
+        let mut cursor = 0;
+        while attempt.received.len() < max {
+            let Some(&seq) = state.ready.range(cursor..).next() else {
+                break;
+            };
+            cursor = seq + 1;
+            let Some(mut message) = state.messages.get(&seq).cloned() else {
+                state.ready.remove(&seq);
+                continue;
+            };
+
+            // Messages moved from a dead-letter source keep their first send time, so they
+            // can be past retention while not at the front of the queue.
+            if message.sent_at + retention_ms <= now {
+                state.remove(seq);
+                continue;
+            }
+            if redrive_after.is_some_and(|max_receives| message.receive_count >= max_receives) {
+                if let Some(moved) = state.remove(seq) {
+                    attempt.to_dead_letter.push(moved);
+                }
+                continue;
+            }
+
+            message.receive_count += 1;
+            message.first_received_at.get_or_insert(now);
+            message.received_at = now;
+            message.receipt_nonce = rand::random();
+            let handle = ReceiptHandle {
+                queue_uid: self.uid,
+                seq,
+                receive_count: message.receive_count,
+                nonce: message.receipt_nonce,
+            };
+            let visibility = if visibility_ms == 0 {
+                Visibility::Visible
+            } else {
+                Visibility::InFlight
+            };
+            wake_all |= state.replace(message.clone(), visibility, now + visibility_ms);
+            attempt.received.push(ReceivedMessage {
+                message,
+                receipt_handle: handle.encode(),
+            });
+        }
+        attempt.next_due = state.timers.peek().map(|Reverse((at, _, _))| *at);
+        drop(state);
+        if wake_all {
+            self.arrivals.notify_waiters();
+        }
+        attempt
+    }
+
+    /// Deletes the message a handle points to. A handle of any past receive deletes it, and
+    /// deleting a message that is already gone succeeds, as on SQS standard queues.
+    pub(crate) fn delete(&self, handle: &str) -> Result<(), SqsError> {
+        let handle = self.decode_handle(handle)?;
+        let mut state = self.lock();
+        let issued = state.messages.get(&handle.seq).map(|m| m.receive_count);
+        if issued.is_some_and(|count| handle.receive_count <= count) {
+            state.remove(handle.seq);
+        }
+        Ok(())
+    }
+
+    /// Hides an in-flight message for `timeout_seconds` from now.
+    pub(crate) fn change_visibility(
+        &self,
+        raw_handle: &str,
+        timeout_seconds: u64,
+        now: u64,
+    ) -> Result<(), SqsError> {
+        let handle = self.decode_handle(raw_handle)?;
+        let mut state = self.lock();
+        state.advance(now);
+        let Some(message) = state.messages.get(&handle.seq).cloned() else {
+            return Err(SqsError::invalid_value(
+                raw_handle,
+                "ReceiptHandle",
+                "Message does not exist or is not available for visibility timeout change.",
+            ));
+        };
+        if handle.receive_count != message.receive_count || handle.nonce != message.receipt_nonce {
+            return Err(SqsError::invalid_value(
+                raw_handle,
+                "ReceiptHandle",
+                "The receipt handle has expired.",
+            ));
+        }
+        if message.visibility != Visibility::InFlight {
+            return Err(SqsError::new(
+                ErrorCode::MessageNotInflight,
+                "The message referred to isn't in flight.",
+            ));
+        }
+        let new_visible_at = now + timeout_seconds * 1000;
+        if new_visible_at > message.received_at + MAX_VISIBILITY_SECONDS * 1000 {
+            return Err(SqsError::invalid_value(
+                timeout_seconds,
+                "VisibilityTimeout",
+                "Total VisibilityTimeout for the message is beyond the limit [43200 seconds]",
+            ));
+        }
+        let visibility = if timeout_seconds == 0 {
+            Visibility::Visible
+        } else {
+            Visibility::InFlight
+        };
+        let wake_all = state.replace(message, visibility, new_visible_at);
+        drop(state);
+        self.wake(usize::from(visibility == Visibility::Visible), wake_all);
+        Ok(())
+    }
+
+    /// Removes every message. Returns `PurgeQueueInProgress` within 60 seconds of the last
+    /// purge when `cooldown` is on.
+    pub(crate) fn purge(&self, now: u64, cooldown: bool) -> Result<(), SqsError> {
+        let mut state = self.lock();
+        if cooldown && state.last_purge.is_some_and(|at| now < at + 60_000) {
+            return Err(SqsError::new(
+                ErrorCode::PurgeQueueInProgress,
+                format!(
+                    "Only one PurgeQueue operation on {} is allowed every 60 seconds.",
+                    self.name
+                ),
+            ));
+        }
+        state.last_purge = Some(now);
+        state.messages.clear();
+        state.ready.clear();
+        state.timers.clear();
+        state.counts = Counts::default();
+        Ok(())
+    }
+
+    /// The number of messages in each state at `now`.
+    pub(crate) fn counts(&self, now: u64) -> Counts {
+        let mut state = self.lock();
+        state.advance(now);
+        state.counts
+    }
+
+    fn decode_handle(&self, raw: &str) -> Result<ReceiptHandle, SqsError> {
+        match ReceiptHandle::decode(raw) {
+            Some(handle) if handle.queue_uid == self.uid => Ok(handle),
+            _ => Err(SqsError::new(
+                ErrorCode::ReceiptHandleIsInvalid,
+                format!("The input receipt handle \"{raw}\" is not a valid receipt handle."),
+            )),
+        }
+    }
+}
+
+impl QueueState {
+    /// Brings the state up to `now`: due messages become visible, expired ones go.
+    fn advance(&mut self, now: u64) {
+        while let Some(Reverse((at, seq, version))) = self.timers.peek().copied() {
+            if at > now {
+                break;
+            }
+            self.timers.pop();
+            let Some(message) = self.messages.get_mut(&seq) else {
+                continue;
+            };
+            if message.timer_version != version || message.visibility == Visibility::Visible {
+                continue;
+            }
+            let from = message.visibility;
+            message.visibility = Visibility::Visible;
+            *self.counts.slot(from) -= 1;
+            self.counts.visible += 1;
+            self.ready.insert(seq);
+        }
+
+        let retention_ms = u64::from(self.attributes.message_retention_period) * 1000;
+        while let Some((&seq, message)) = self.messages.first_key_value() {
+            if message.sent_at + retention_ms > now {
+                break;
+            }
+            self.remove(seq);
+        }
+    }
+
+    /// Adds a message under a new seq. Returns whether waiters must recompute their wake-up
+    /// time (a timer earlier than all others was added).
+    fn insert(&mut self, mut message: StoredMessage) -> bool {
+        message.seq = self.next_seq;
+        self.next_seq += 1;
+        *self.counts.slot(message.visibility) += 1;
+        let wake_all = match message.visibility {
+            Visibility::Visible => {
+                self.ready.insert(message.seq);
+                false
+            }
+            _ => self.push_timer(message.visible_at, message.seq, message.timer_version),
+        };
+        self.messages.insert(message.seq, message);
+        wake_all
+    }
+
+    /// Replaces a message's record, moving it to `visibility` until `visible_at`.
+    fn replace(
+        &mut self,
+        mut message: StoredMessage,
+        visibility: Visibility,
+        visible_at: u64,
+    ) -> bool {
+        let seq = message.seq;
+        let Some(old) = self.messages.get(&seq) else {
+            return false;
+        };
+        *self.counts.slot(old.visibility) -= 1;
+        if old.visibility == Visibility::Visible {
+            self.ready.remove(&seq);
+        }
+        message.visibility = visibility;
+        message.visible_at = visible_at;
+        message.timer_version = old.timer_version.wrapping_add(1);
+        *self.counts.slot(visibility) += 1;
+        let wake_all = match visibility {
+            Visibility::Visible => {
+                self.ready.insert(seq);
+                false
+            }
+            _ => self.push_timer(visible_at, seq, message.timer_version),
+        };
+        self.messages.insert(seq, message);
+        wake_all
+    }
+
+    fn remove(&mut self, seq: u64) -> Option<StoredMessage> {
+        let message = self.messages.remove(&seq)?;
+        *self.counts.slot(message.visibility) -= 1;
+        if message.visibility == Visibility::Visible {
+            self.ready.remove(&seq);
+        }
+        Some(message)
+    }
+
+    fn push_timer(&mut self, at: u64, seq: u64, version: u32) -> bool {
+        let earliest = self
+            .timers
+            .peek()
+            .is_none_or(|Reverse((first, _, _))| at < *first);
+        self.timers.push(Reverse((at, seq, version)));
+        earliest
+    }
+}

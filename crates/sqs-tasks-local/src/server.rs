@@ -1,0 +1,288 @@
+//! The HTTP binding, and [`LocalSqs`], the handle that embeds the server in a program.
+
+use std::convert::Infallible;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Request, Response};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::api::{self, Context};
+use crate::clock::{Clock, TokioClock};
+use crate::engine::message::uuid_v4;
+use crate::engine::{Engine, EngineConfig};
+use crate::error::{ErrorCode, SqsError};
+use crate::protocol::params::Params;
+use crate::protocol::{json, signature};
+
+/// Request bodies above this size are refused before parsing. It leaves room for a batch of
+/// 1 MiB of text in which every character is escaped.
+const MAX_REQUEST_BYTES: usize = 16 * 1024 * 1024;
+
+/// How long connections get to finish after shutdown is asked for.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// The account id queues belong to unless another is configured.
+pub const DEFAULT_ACCOUNT_ID: &str = "000000000000";
+
+/// State shared by every connection.
+#[derive(Debug)]
+struct Shared {
+    engine: Engine,
+    requests: AtomicU64,
+    closing: CancellationToken,
+}
+
+/// Builds a [`LocalSqs`]: where it listens, which account it serves, which clock it reads.
+#[derive(Debug, Clone)]
+pub struct LocalSqsBuilder {
+    bind: SocketAddr,
+    account_id: String,
+    clock: Option<Arc<dyn Clock>>,
+    cooldowns: bool,
+}
+
+impl Default for LocalSqsBuilder {
+    fn default() -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            account_id: DEFAULT_ACCOUNT_ID.to_owned(),
+            clock: None,
+            cooldowns: true,
+        }
+    }
+}
+
+impl LocalSqsBuilder {
+    /// The address to listen on; port 0 picks a free port. Default `127.0.0.1:0`.
+    pub fn bind(mut self, address: SocketAddr) -> Self {
+        self.bind = address;
+        self
+    }
+
+    /// The 12-digit account id in queue URLs and ARNs. Default `000000000000`.
+    pub fn account_id(mut self, account_id: impl Into<String>) -> Self {
+        self.account_id = account_id.into();
+        self
+    }
+
+    /// The clock for delays, visibility timeouts and retention. Default: [`TokioClock`].
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// Whether SQS's 60-second rules apply: one purge per queue a minute, and no queue
+    /// re-created within a minute of deleting one of the same name. On by default, as in SQS;
+    /// test suites that re-create queues turn them off.
+    pub fn cooldowns(mut self, enabled: bool) -> Self {
+        self.cooldowns = enabled;
+        self
+    }
+
+    /// Binds the address and starts serving on the current tokio runtime.
+    pub async fn start(self) -> io::Result<LocalSqs> {
+        let listener = TcpListener::bind(self.bind).await?;
+        let local_addr = listener.local_addr()?;
+        let clock = self.clock.unwrap_or_else(|| Arc::new(TokioClock::new()));
+        let config = EngineConfig {
+            account_id: self.account_id,
+            cooldowns: self.cooldowns,
+        };
+        let shared = Arc::new(Shared {
+            engine: Engine::new(clock, config),
+            requests: AtomicU64::new(0),
+            closing: CancellationToken::new(),
+        });
+        let serve = tokio::spawn(accept_loop(listener, shared.clone()));
+        tracing::debug!(%local_addr, "local SQS listening");
+        Ok(LocalSqs {
+            endpoint_url: format!("http://{local_addr}"),
+            local_addr,
+            shared,
+            serve: Some(serve),
+        })
+    }
+}
+
+/// An SQS-compatible server running inside this process.
+///
+/// ```no_run
+/// # async fn run() -> std::io::Result<()> {
+/// let server = sqs_tasks_local::LocalSqs::start().await?;
+/// println!("AWS_ENDPOINT_URL_SQS={}", server.endpoint_url());
+/// server.shutdown().await;
+/// # Ok(())
+/// # }
+/// ```
+///
+/// Dropping the handle stops the server too, without waiting for open connections.
+#[derive(Debug)]
+pub struct LocalSqs {
+    endpoint_url: String,
+    local_addr: SocketAddr,
+    shared: Arc<Shared>,
+    serve: Option<JoinHandle<()>>,
+}
+
+impl LocalSqs {
+    /// A builder with the defaults: `127.0.0.1:0`, account `000000000000`, 60-second rules on.
+    pub fn builder() -> LocalSqsBuilder {
+        LocalSqsBuilder::default()
+    }
+
+    /// Starts a server with the defaults on a free port of 127.0.0.1.
+    pub async fn start() -> io::Result<Self> {
+        Self::builder().start().await
+    }
+
+    /// The URL clients use as their SQS endpoint, such as `http://127.0.0.1:9324`.
+    pub fn endpoint_url(&self) -> &str {
+        &self.endpoint_url
+    }
+
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// How many requests the server has answered, errors included. SQS bills per request,
+    /// so this is the cost of a workload.
+    pub fn request_count(&self) -> u64 {
+        self.shared.requests.load(Ordering::Relaxed)
+    }
+
+    /// Stops accepting connections, answers waiting long polls with no messages, lets open
+    /// requests finish (for a few seconds at most), and returns.
+    pub async fn shutdown(mut self) {
+        self.shared.closing.cancel();
+        if let Some(serve) = self.serve.take() {
+            let _ = serve.await;
+        }
+    }
+}
+
+impl Drop for LocalSqs {
+    fn drop(&mut self) {
+        self.shared.closing.cancel();
+    }
+}
+
+async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
+    let connections = TaskTracker::new();
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = shared.closing.cancelled() => break,
+        };
+        let (stream, peer) = match accepted {
+            Ok(pair) => pair,
+            Err(error) => {
+                // Running out of file descriptors is the usual cause; a pause lets
+                // connections close instead of spinning on the error.
+                tracing::debug!(%error, "accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let shared = shared.clone();
+        connections.spawn(async move {
+            let service = service_fn(|request| {
+                let shared = shared.clone();
+                async move { Ok::<_, Infallible>(handle(request, &shared).await) }
+            });
+            let connection = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service);
+            tokio::pin!(connection);
+            let result = tokio::select! {
+                result = connection.as_mut() => result,
+                () = shared.closing.cancelled() => {
+                    connection.as_mut().graceful_shutdown();
+                    connection.as_mut().await
+                }
+            };
+            if let Err(error) = result {
+                tracing::trace!(%peer, %error, "connection ended with an error");
+            }
+        });
+    }
+    connections.close();
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, connections.wait()).await;
+}
+
+/// Answers one HTTP request.
+async fn handle(request: Request<Incoming>, shared: &Shared) -> Response<Full<Bytes>> {
+    shared.requests.fetch_add(1, Ordering::Relaxed);
+    let request_id = uuid_v4();
+    match answer(request, shared).await {
+        Ok(members) => json::success(&request_id, &members),
+        Err(error) => {
+            tracing::trace!(%error, "request refused");
+            json::error(&request_id, &error)
+        }
+    }
+}
+
+async fn answer(
+    request: Request<Incoming>,
+    shared: &Shared,
+) -> Result<serde_json::Value, SqsError> {
+    let (parts, body) = request.into_parts();
+    let target = parts
+        .headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok());
+    let Some(action) = target.and_then(json::action).map(str::to_owned) else {
+        // The form-encoded query protocol of older SDKs is not served yet; it needs an XML
+        // encoder for every response shape.
+        return Err(SqsError::new(
+            ErrorCode::UnknownOperation,
+            "The request names no action: send X-Amz-Target: AmazonSQS.<Action> with a JSON body.",
+        ));
+    };
+    let credential = signature::credential(&parts.headers, parts.uri.query()).ok_or_else(|| {
+        SqsError::new(
+            ErrorCode::MissingAuthenticationToken,
+            "Request is missing Authentication Token",
+        )
+    })?;
+    let body = Limited::new(body, MAX_REQUEST_BYTES)
+        .collect()
+        .await
+        .map_err(|_| {
+            SqsError::invalid_parameters(&format!(
+                "The request body is larger than {MAX_REQUEST_BYTES} bytes."
+            ))
+        })?;
+    let params = Params::from_json(&body.to_bytes())?;
+    let host = parts
+        .headers
+        .get(http::header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| parts.uri.authority().map(|a| a.to_string()))
+        .unwrap_or_else(|| "localhost".to_owned());
+    let context = Context {
+        engine: &shared.engine,
+        region: credential.region,
+        base_url: format!("http://{host}"),
+        sender_id: credential.access_key,
+    };
+    tokio::select! {
+        result = api::dispatch(&context, &action, params) => result,
+        // A long poll in progress at shutdown answers with no messages.
+        () = shared.closing.cancelled(), if action == "ReceiveMessage" => Ok(serde_json::json!({})),
+    }
+}
