@@ -27,6 +27,10 @@
 //! checksums, and SQS's errors and limits. Each region named by a request's signature is a
 //! namespace of its own. Time is read from a [`Clock`], which tests can replace.
 //!
+//! By default queues live in memory. With [`LocalSqsBuilder::data_dir`] they are kept in a
+//! SQLite database (WAL mode, synced on every commit): a change is answered only once it is
+//! on disk, and after a crash or restart every message is back in the state it was in.
+//!
 //! Not served yet: FIFO queues, message move tasks, permissions, and the older query (XML)
 //! protocol. Requests for them get a clear error.
 
@@ -36,7 +40,9 @@ mod engine;
 pub mod error;
 mod protocol;
 mod server;
+mod store;
 
 pub use clock::{Clock, ManualClock, TokioClock};
 pub use error::{ErrorCode, SqsError};
-pub use server::{DEFAULT_ACCOUNT_ID, LocalSqs, LocalSqsBuilder};
+pub use server::{DEFAULT_ACCOUNT_ID, LocalSqs, LocalSqsBuilder, StartError};
+pub use store::sqlite::DataDirError;

@@ -3,6 +3,7 @@
 use std::convert::Infallible;
 use std::io;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -25,6 +26,8 @@ use crate::engine::{Engine, EngineConfig};
 use crate::error::{ErrorCode, SqsError};
 use crate::protocol::params::Params;
 use crate::protocol::{json, signature};
+use crate::store::sqlite::{DataDirError, SqliteStore};
+use crate::store::{MemoryStore, Snapshot, Store};
 
 /// Request bodies above this size are refused before parsing. It leaves room for a batch of
 /// 1 MiB of text in which every character is escaped.
@@ -51,6 +54,7 @@ pub struct LocalSqsBuilder {
     account_id: String,
     clock: Option<Arc<dyn Clock>>,
     cooldowns: bool,
+    data_dir: Option<PathBuf>,
 }
 
 impl Default for LocalSqsBuilder {
@@ -60,8 +64,27 @@ impl Default for LocalSqsBuilder {
             account_id: DEFAULT_ACCOUNT_ID.to_owned(),
             clock: None,
             cooldowns: true,
+            data_dir: None,
         }
     }
+}
+
+/// Why a server could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartError {
+    /// The address could not be bound.
+    #[error("cannot listen on {address}")]
+    Bind {
+        /// The address asked for.
+        address: SocketAddr,
+        /// What the system said.
+        #[source]
+        source: io::Error,
+    },
+    /// The data directory cannot be used.
+    #[error(transparent)]
+    DataDir(#[from] DataDirError),
 }
 
 impl LocalSqsBuilder {
@@ -91,17 +114,44 @@ impl LocalSqsBuilder {
         self
     }
 
-    /// Binds the address and starts serving on the current tokio runtime.
-    pub async fn start(self) -> io::Result<LocalSqs> {
-        let listener = TcpListener::bind(self.bind).await?;
-        let local_addr = listener.local_addr()?;
+    /// Keeps queues and messages in `dir` (created if only it is missing), so they survive
+    /// restarts and crashes: a change is answered only once it is on disk. Without a data
+    /// directory everything lives in memory and is gone when the server stops.
+    pub fn data_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.data_dir = Some(dir.into());
+        self
+    }
+
+    /// Opens the data directory if any, binds the address, and starts serving on the
+    /// current tokio runtime.
+    pub async fn start(self) -> Result<LocalSqs, StartError> {
+        let (store, snapshot): (Arc<dyn Store>, Snapshot) = match self.data_dir.clone() {
+            Some(dir) => {
+                let path = dir.clone();
+                let opened = tokio::task::spawn_blocking(move || SqliteStore::open(&path))
+                    .await
+                    .map_err(|e| DataDirError::NotWritable {
+                        path: dir,
+                        reason: e.to_string(),
+                    })??;
+                (opened.0, opened.1)
+            }
+            None => (Arc::new(MemoryStore), Snapshot::default()),
+        };
+        let durable = store.is_durable();
+        let bind_error = |source| StartError::Bind {
+            address: self.bind,
+            source,
+        };
+        let listener = TcpListener::bind(self.bind).await.map_err(bind_error)?;
+        let local_addr = listener.local_addr().map_err(bind_error)?;
         let clock = self.clock.unwrap_or_else(|| Arc::new(TokioClock::new()));
         let config = EngineConfig {
             account_id: self.account_id,
             cooldowns: self.cooldowns,
         };
         let shared = Arc::new(Shared {
-            engine: Engine::new(clock, config),
+            engine: Engine::new(clock, config, store, snapshot),
             requests: AtomicU64::new(0),
             closing: CancellationToken::new(),
         });
@@ -112,6 +162,7 @@ impl LocalSqsBuilder {
             local_addr,
             shared,
             serve: Some(serve),
+            durable,
         })
     }
 }
@@ -119,7 +170,7 @@ impl LocalSqsBuilder {
 /// An SQS-compatible server running inside this process.
 ///
 /// ```no_run
-/// # async fn run() -> std::io::Result<()> {
+/// # async fn run() -> Result<(), sqs_tasks_local::StartError> {
 /// let server = sqs_tasks_local::LocalSqs::start().await?;
 /// println!("AWS_ENDPOINT_URL_SQS={}", server.endpoint_url());
 /// server.shutdown().await;
@@ -134,6 +185,7 @@ pub struct LocalSqs {
     local_addr: SocketAddr,
     shared: Arc<Shared>,
     serve: Option<JoinHandle<()>>,
+    durable: bool,
 }
 
 impl LocalSqs {
@@ -143,8 +195,13 @@ impl LocalSqs {
     }
 
     /// Starts a server with the defaults on a free port of 127.0.0.1.
-    pub async fn start() -> io::Result<Self> {
+    pub async fn start() -> Result<Self, StartError> {
         Self::builder().start().await
+    }
+
+    /// Whether queues and messages are kept on disk (see [`LocalSqsBuilder::data_dir`]).
+    pub fn is_durable(&self) -> bool {
+        self.durable
     }
 
     /// The URL clients use as their SQS endpoint, such as `http://127.0.0.1:9324`.
@@ -170,6 +227,10 @@ impl LocalSqs {
         if let Some(serve) = self.serve.take() {
             let _ = serve.await;
         }
+        // Commits what is still queued and releases the data directory, so another server
+        // can open it as soon as this returns.
+        let shared = self.shared.clone();
+        let _ = tokio::task::spawn_blocking(move || shared.engine.close_store()).await;
     }
 }
 

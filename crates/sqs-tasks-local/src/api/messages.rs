@@ -108,11 +108,12 @@ fn max_message_size(queue: &Queue) -> u32 {
     queue.lock().attributes.maximum_message_size
 }
 
-pub(super) fn send_message(cx: &Context<'_>, params: &Params) -> Result<Value, SqsError> {
+pub(super) async fn send_message(cx: &Context<'_>, params: &Params) -> Result<Value, SqsError> {
     let queue = cx.queue(params)?;
     let out = outgoing(cx, params, max_message_size(&queue))?;
     let md5s = (out.attributes_md5, out.system_md5);
-    let sent = queue.send(vec![out.message], cx.engine.now());
+    let (sent, commit) = queue.send(vec![out.message], cx.engine.now());
+    commit.wait().await?;
     let mut result = Map::new();
     if let Some(sent) = sent.first() {
         sent_fields(&mut result, &sent.id, &sent.body_md5, md5s);
@@ -120,7 +121,10 @@ pub(super) fn send_message(cx: &Context<'_>, params: &Params) -> Result<Value, S
     Ok(Value::Object(result))
 }
 
-pub(super) fn send_message_batch(cx: &Context<'_>, params: &Params) -> Result<Value, SqsError> {
+pub(super) async fn send_message_batch(
+    cx: &Context<'_>,
+    params: &Params,
+) -> Result<Value, SqsError> {
     let queue = cx.queue(params)?;
     let entries = params.entries("Entries")?;
     validate::batch_entries(&entries, "SendMessageBatchRequestEntry")?;
@@ -163,7 +167,8 @@ pub(super) fn send_message_batch(cx: &Context<'_>, params: &Params) -> Result<Va
         .into_iter()
         .map(|out| (out.message, (out.attributes_md5, out.system_md5)))
         .unzip();
-    let sent = queue.send(messages, cx.engine.now());
+    let (sent, commit) = queue.send(messages, cx.engine.now());
+    commit.wait().await?;
     let successful: Vec<Value> = ids
         .into_iter()
         .zip(sent)
@@ -332,7 +337,7 @@ pub(super) async fn receive_message(cx: &Context<'_>, params: &Params) -> Result
         visibility_seconds,
         wait_seconds,
     };
-    let received = cx.engine.receive(&queue, request).await;
+    let received = cx.engine.receive(&queue, request).await?;
     if received.is_empty() {
         return Ok(json!({}));
     }
@@ -343,27 +348,37 @@ pub(super) async fn receive_message(cx: &Context<'_>, params: &Params) -> Result
     Ok(json!({ "Messages": messages }))
 }
 
-pub(super) fn delete_message(cx: &Context<'_>, params: &Params) -> Result<Value, SqsError> {
+pub(super) async fn delete_message(cx: &Context<'_>, params: &Params) -> Result<Value, SqsError> {
     let queue = cx.queue(params)?;
-    queue.delete(params.str("ReceiptHandle")?)?;
+    queue.delete(params.str("ReceiptHandle")?)?.wait().await?;
     Ok(json!({}))
 }
 
-pub(super) fn delete_message_batch(cx: &Context<'_>, params: &Params) -> Result<Value, SqsError> {
+pub(super) async fn delete_message_batch(
+    cx: &Context<'_>,
+    params: &Params,
+) -> Result<Value, SqsError> {
     let queue = cx.queue(params)?;
     let entries = params.entries("Entries")?;
     validate::batch_entries(&entries, "DeleteMessageBatchRequestEntry")?;
     let mut successful = Vec::new();
     let mut failed = Vec::new();
+    let mut commits = Vec::new();
     for entry in &entries {
         let id = entry.str("Id")?;
         match entry
             .str("ReceiptHandle")
             .and_then(|handle| queue.delete(handle))
         {
-            Ok(()) => successful.push(json!({ "Id": id })),
+            Ok(commit) => {
+                commits.push(commit);
+                successful.push(json!({ "Id": id }));
+            }
             Err(e) => failed.push(batch_failure(id, &e)),
         }
+    }
+    for commit in commits {
+        commit.wait().await?;
     }
     Ok(json!({ "Successful": successful, "Failed": failed }))
 }
@@ -380,18 +395,21 @@ fn visibility_timeout(params: &Params) -> Result<u64, SqsError> {
     .map(|t| t.unwrap_or_default())
 }
 
-pub(super) fn change_message_visibility(
+pub(super) async fn change_message_visibility(
     cx: &Context<'_>,
     params: &Params,
 ) -> Result<Value, SqsError> {
     let queue = cx.queue(params)?;
     let handle = params.str("ReceiptHandle")?;
     let timeout = visibility_timeout(params)?;
-    queue.change_visibility(handle, timeout, cx.engine.now())?;
+    queue
+        .change_visibility(handle, timeout, cx.engine.now())?
+        .wait()
+        .await?;
     Ok(json!({}))
 }
 
-pub(super) fn change_message_visibility_batch(
+pub(super) async fn change_message_visibility_batch(
     cx: &Context<'_>,
     params: &Params,
 ) -> Result<Value, SqsError> {
@@ -401,6 +419,7 @@ pub(super) fn change_message_visibility_batch(
     let now = cx.engine.now();
     let mut successful = Vec::new();
     let mut failed = Vec::new();
+    let mut commits = Vec::new();
     for entry in &entries {
         let id = entry.str("Id")?;
         let outcome = entry.str("ReceiptHandle").and_then(|handle| {
@@ -408,9 +427,15 @@ pub(super) fn change_message_visibility_batch(
             queue.change_visibility(handle, timeout, now)
         });
         match outcome {
-            Ok(()) => successful.push(json!({ "Id": id })),
+            Ok(commit) => {
+                commits.push(commit);
+                successful.push(json!({ "Id": id }));
+            }
             Err(e) => failed.push(batch_failure(id, &e)),
         }
+    }
+    for commit in commits {
+        commit.wait().await?;
     }
     Ok(json!({ "Successful": successful, "Failed": failed }))
 }

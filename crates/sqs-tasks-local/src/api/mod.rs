@@ -60,33 +60,37 @@ impl Context<'_> {
 
 /// Runs one action. `Ok` holds the response members.
 ///
-/// Cancel safety: only ReceiveMessage waits; dropping it loses no message (see
-/// [`Engine::receive`]). Every other action completes its change before its first await.
+/// Cancel safety: every action makes its change before its first await (which waits for the
+/// change to be committed by a durable store); dropping the future then loses no change.
+/// A dropped ReceiveMessage may have received messages: they come back after their
+/// visibility timeout, as after any lost answer.
 pub(crate) async fn dispatch(
     context: &Context<'_>,
     action: &str,
     params: Params,
 ) -> Result<Value, SqsError> {
     match action {
-        "CreateQueue" => queues::create_queue(context, &params),
-        "GetQueueUrl" => queues::get_queue_url(context, &params),
-        "ListQueues" => queues::list_queues(context, &params),
-        "DeleteQueue" => queues::delete_queue(context, &params),
-        "GetQueueAttributes" => queues::get_queue_attributes(context, &params),
-        "SetQueueAttributes" => queues::set_queue_attributes(context, &params),
-        "PurgeQueue" => queues::purge_queue(context, &params),
-        "TagQueue" => queues::tag_queue(context, &params),
-        "UntagQueue" => queues::untag_queue(context, &params),
-        "ListQueueTags" => queues::list_queue_tags(context, &params),
-        "ListDeadLetterSourceQueues" => queues::list_dead_letter_source_queues(context, &params),
-        "SendMessage" => messages::send_message(context, &params),
-        "SendMessageBatch" => messages::send_message_batch(context, &params),
+        "CreateQueue" => queues::create_queue(context, &params).await,
+        "GetQueueUrl" => queues::get_queue_url(context, &params).await,
+        "ListQueues" => queues::list_queues(context, &params).await,
+        "DeleteQueue" => queues::delete_queue(context, &params).await,
+        "GetQueueAttributes" => queues::get_queue_attributes(context, &params).await,
+        "SetQueueAttributes" => queues::set_queue_attributes(context, &params).await,
+        "PurgeQueue" => queues::purge_queue(context, &params).await,
+        "TagQueue" => queues::tag_queue(context, &params).await,
+        "UntagQueue" => queues::untag_queue(context, &params).await,
+        "ListQueueTags" => queues::list_queue_tags(context, &params).await,
+        "ListDeadLetterSourceQueues" => {
+            queues::list_dead_letter_source_queues(context, &params).await
+        }
+        "SendMessage" => messages::send_message(context, &params).await,
+        "SendMessageBatch" => messages::send_message_batch(context, &params).await,
         "ReceiveMessage" => messages::receive_message(context, &params).await,
-        "DeleteMessage" => messages::delete_message(context, &params),
-        "DeleteMessageBatch" => messages::delete_message_batch(context, &params),
-        "ChangeMessageVisibility" => messages::change_message_visibility(context, &params),
+        "DeleteMessage" => messages::delete_message(context, &params).await,
+        "DeleteMessageBatch" => messages::delete_message_batch(context, &params).await,
+        "ChangeMessageVisibility" => messages::change_message_visibility(context, &params).await,
         "ChangeMessageVisibilityBatch" => {
-            messages::change_message_visibility_batch(context, &params)
+            messages::change_message_visibility_batch(context, &params).await
         }
         "AddPermission"
         | "RemovePermission"

@@ -16,19 +16,20 @@ use crate::protocol::params::Params;
 
 const MAX_TAGS: usize = 50;
 
-pub(super) fn create_queue(cx: &Context<'_>, params: &Params) -> Result<Value, SqsError> {
+pub(super) async fn create_queue(cx: &Context<'_>, params: &Params) -> Result<Value, SqsError> {
     let name = params.str("QueueName")?;
     validate::queue_name(name)?;
     let attributes = params.str_map("Attributes")?;
     let tags = params.str_map("tags")?;
     check_tags(&tags, 0)?;
-    let queue = cx
+    let (queue, commit) = cx
         .engine
         .create_queue(&cx.region, name, &attributes, tags)?;
+    commit.wait().await?;
     Ok(json!({ "QueueUrl": cx.queue_url(&queue) }))
 }
 
-pub(super) fn get_queue_url(cx: &Context<'_>, params: &Params) -> Result<Value, SqsError> {
+pub(super) async fn get_queue_url(cx: &Context<'_>, params: &Params) -> Result<Value, SqsError> {
     let name = params.str("QueueName")?;
     if let Some(owner) = params.opt_str("QueueOwnerAWSAccountId")?
         && owner != cx.engine.config.account_id
@@ -84,19 +85,22 @@ fn page(
     Ok(Value::Object(result))
 }
 
-pub(super) fn list_queues(cx: &Context<'_>, params: &Params) -> Result<Value, SqsError> {
+pub(super) async fn list_queues(cx: &Context<'_>, params: &Params) -> Result<Value, SqsError> {
     let prefix = params.opt_str("QueueNamePrefix")?.unwrap_or_default();
     let queues = cx.engine.list_queues(&cx.region, prefix);
     page(cx, params, queues, "QueueUrls")
 }
 
-pub(super) fn delete_queue(cx: &Context<'_>, params: &Params) -> Result<Value, SqsError> {
+pub(super) async fn delete_queue(cx: &Context<'_>, params: &Params) -> Result<Value, SqsError> {
     let queue = cx.queue(params)?;
-    cx.engine.delete_queue(&queue);
+    cx.engine.delete_queue(&queue).wait().await?;
     Ok(json!({}))
 }
 
-pub(super) fn get_queue_attributes(cx: &Context<'_>, params: &Params) -> Result<Value, SqsError> {
+pub(super) async fn get_queue_attributes(
+    cx: &Context<'_>,
+    params: &Params,
+) -> Result<Value, SqsError> {
     let queue = cx.queue(params)?;
     let requested = params.opt_str_list("AttributeNames")?.unwrap_or_default();
     for name in &requested {
@@ -111,7 +115,8 @@ pub(super) fn get_queue_attributes(cx: &Context<'_>, params: &Params) -> Result<
     let wanted = |name: &str| all || requested.contains(&name);
 
     let now = cx.engine.now();
-    let counts = queue.counts(now);
+    let (counts, commit) = queue.counts(now);
+    commit.wait().await?;
     let state = queue.lock();
     let mut attributes = BTreeMap::new();
     for name in READABLE {
@@ -138,16 +143,25 @@ pub(super) fn get_queue_attributes(cx: &Context<'_>, params: &Params) -> Result<
     Ok(json!({ "Attributes": attributes }))
 }
 
-pub(super) fn set_queue_attributes(cx: &Context<'_>, params: &Params) -> Result<Value, SqsError> {
+pub(super) async fn set_queue_attributes(
+    cx: &Context<'_>,
+    params: &Params,
+) -> Result<Value, SqsError> {
     let queue = cx.queue(params)?;
     let attributes = params.str_map("Attributes")?;
-    cx.engine.set_attributes(&queue, &attributes)?;
+    cx.engine
+        .set_attributes(&queue, &attributes)?
+        .wait()
+        .await?;
     Ok(json!({}))
 }
 
-pub(super) fn purge_queue(cx: &Context<'_>, params: &Params) -> Result<Value, SqsError> {
+pub(super) async fn purge_queue(cx: &Context<'_>, params: &Params) -> Result<Value, SqsError> {
     let queue = cx.queue(params)?;
-    queue.purge(cx.engine.now(), cx.engine.config.cooldowns)?;
+    queue
+        .purge(cx.engine.now(), cx.engine.config.cooldowns)?
+        .wait()
+        .await?;
     Ok(json!({}))
 }
 
@@ -177,38 +191,46 @@ fn check_tags(tags: &BTreeMap<String, String>, existing: usize) -> Result<(), Sq
     Ok(())
 }
 
-pub(super) fn tag_queue(cx: &Context<'_>, params: &Params) -> Result<Value, SqsError> {
+pub(super) async fn tag_queue(cx: &Context<'_>, params: &Params) -> Result<Value, SqsError> {
     let queue = cx.queue(params)?;
     let tags = params.str_map("Tags")?;
     if tags.is_empty() {
         return Err(SqsError::missing("Tags"));
     }
     check_tags(&tags, 0)?;
-    let mut state = queue.lock();
-    let added = tags.keys().filter(|k| !state.tags.contains_key(*k)).count();
-    if state.tags.len() + added > MAX_TAGS {
-        return Err(SqsError::new(
-            ErrorCode::InvalidParameterValue,
-            format!("Too many tags: a queue can have at most {MAX_TAGS}."),
-        ));
-    }
-    state.tags.extend(tags);
+    let commit = {
+        let mut state = queue.lock();
+        let added = tags.keys().filter(|k| !state.tags.contains_key(*k)).count();
+        if state.tags.len() + added > MAX_TAGS {
+            return Err(SqsError::new(
+                ErrorCode::InvalidParameterValue,
+                format!("Too many tags: a queue can have at most {MAX_TAGS}."),
+            ));
+        }
+        state.tags.extend(tags);
+        queue.record_changed(&mut state)
+    };
+    commit.wait().await?;
     Ok(json!({}))
 }
 
-pub(super) fn untag_queue(cx: &Context<'_>, params: &Params) -> Result<Value, SqsError> {
+pub(super) async fn untag_queue(cx: &Context<'_>, params: &Params) -> Result<Value, SqsError> {
     let queue = cx.queue(params)?;
     let keys = params
         .opt_str_list("TagKeys")?
         .ok_or_else(|| SqsError::missing("TagKeys"))?;
-    let mut state = queue.lock();
-    for key in keys {
-        state.tags.remove(key);
-    }
+    let commit = {
+        let mut state = queue.lock();
+        for key in keys {
+            state.tags.remove(key);
+        }
+        queue.record_changed(&mut state)
+    };
+    commit.wait().await?;
     Ok(json!({}))
 }
 
-pub(super) fn list_queue_tags(cx: &Context<'_>, params: &Params) -> Result<Value, SqsError> {
+pub(super) async fn list_queue_tags(cx: &Context<'_>, params: &Params) -> Result<Value, SqsError> {
     let queue = cx.queue(params)?;
     let state = queue.lock();
     if state.tags.is_empty() {
@@ -217,7 +239,7 @@ pub(super) fn list_queue_tags(cx: &Context<'_>, params: &Params) -> Result<Value
     Ok(json!({ "Tags": state.tags }))
 }
 
-pub(super) fn list_dead_letter_source_queues(
+pub(super) async fn list_dead_letter_source_queues(
     cx: &Context<'_>,
     params: &Params,
 ) -> Result<Value, SqsError> {

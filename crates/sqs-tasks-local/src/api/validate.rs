@@ -78,11 +78,7 @@ pub(crate) fn body(body: &str) -> Result<(), SqsError> {
     if body.is_empty() {
         return Err(SqsError::missing("MessageBody"));
     }
-    let allowed = |c: char| {
-        matches!(c, '\u{9}' | '\u{A}' | '\u{D}' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}')
-            || c >= '\u{10000}'
-    };
-    if let Some(bad) = body.chars().find(|c| !allowed(*c)) {
+    if let Some(bad) = first_disallowed(body) {
         return Err(SqsError::new(
             ErrorCode::InvalidMessageContents,
             format!(
@@ -92,6 +88,22 @@ pub(crate) fn body(body: &str) -> Result<(), SqsError> {
         ));
     }
     Ok(())
+}
+
+/// The first character outside SQS's allowed set.
+///
+/// A Rust string cannot hold surrogates, so besides ASCII control characters only U+FFFE
+/// and U+FFFF are refused. Both encode as `EF BF BE`/`EF BF BF`, so a scan of bytes finds
+/// every refusal without decoding characters, which matters for megabyte bodies.
+fn first_disallowed(text: &str) -> Option<char> {
+    let bytes = text.as_bytes();
+    let suspect = bytes
+        .iter()
+        .position(|&b| (b < 0x20 && !matches!(b, 9 | 10 | 13)) || b == 0xEF)?;
+    text[suspect..].chars().find(|&c| {
+        !(matches!(c, '\u{9}' | '\u{A}' | '\u{D}' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}')
+            || c >= '\u{10000}')
+    })
 }
 
 fn attribute_name(name: &str, kind: &str) -> Result<(), SqsError> {
@@ -325,6 +337,9 @@ mod tests {
         assert_eq!(error.code, ErrorCode::InvalidMessageContents);
         assert!(error.message.contains("#x1"));
         assert_eq!(body("").unwrap_err().code, ErrorCode::MissingParameter);
+        assert!(body("private use \u{E000} and \u{FFFD} and \u{EFFF}").is_ok());
+        assert!(body("ok \u{FFFE}").is_err());
+        assert!(body("ok \u{FFFF} after").is_err());
     }
 
     #[test]

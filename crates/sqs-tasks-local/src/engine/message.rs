@@ -141,6 +141,9 @@ pub(crate) struct StoredMessage {
     pub(crate) timer_version: u32,
     /// Random part of the current receipt handle.
     pub(crate) receipt_nonce: u32,
+    /// Random, fixed for the message's life: a handle names a message by seq and key, so a
+    /// seq used again after a restart never matches an older message's handle.
+    pub(crate) key: u32,
 }
 
 /// What a receipt handle says: which message, and which receive of it.
@@ -148,12 +151,13 @@ pub(crate) struct StoredMessage {
 pub(crate) struct ReceiptHandle {
     pub(crate) queue_uid: u64,
     pub(crate) seq: u64,
+    pub(crate) key: u32,
     pub(crate) receive_count: u32,
     pub(crate) nonce: u32,
 }
 
 const HANDLE_MAGIC: &[u8; 4] = b"sqtl";
-const HANDLE_LEN: usize = 4 + 8 + 8 + 4 + 4;
+const HANDLE_LEN: usize = 4 + 8 + 8 + 4 + 4 + 4;
 
 impl ReceiptHandle {
     pub(crate) fn encode(&self) -> String {
@@ -161,6 +165,7 @@ impl ReceiptHandle {
         raw.extend_from_slice(HANDLE_MAGIC);
         raw.extend_from_slice(&self.queue_uid.to_be_bytes());
         raw.extend_from_slice(&self.seq.to_be_bytes());
+        raw.extend_from_slice(&self.key.to_be_bytes());
         raw.extend_from_slice(&self.receive_count.to_be_bytes());
         raw.extend_from_slice(&self.nonce.to_be_bytes());
         BASE64.encode(raw)
@@ -177,8 +182,9 @@ impl ReceiptHandle {
         let handle = Self {
             queue_uid: u64_at(4),
             seq: u64_at(12),
-            receive_count: u32_at(20),
-            nonce: u32_at(24),
+            key: u32_at(20),
+            receive_count: u32_at(24),
+            nonce: u32_at(28),
         };
         (handle.receive_count > 0).then_some(handle)
     }
@@ -220,6 +226,7 @@ mod tests {
         let handle = ReceiptHandle {
             queue_uid: 7,
             seq: 42,
+            key: 5,
             receive_count: 3,
             nonce: 99,
         };

@@ -8,11 +8,11 @@ pub(crate) mod message;
 pub(crate) mod queue;
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use crate::clock::Clock;
 use crate::error::{ErrorCode, SqsError};
+use crate::store::{Change, Commit, QueueRecord, Snapshot, Store};
 use attributes::QueueAttributes;
 use queue::{Queue, ReceivedMessage};
 
@@ -33,7 +33,7 @@ pub(crate) struct Engine {
     pub(crate) config: EngineConfig,
     queues: RwLock<BTreeMap<QueueKey, Arc<Queue>>>,
     recently_deleted: Mutex<HashMap<QueueKey, u64>>,
-    next_uid: AtomicU64,
+    store: Arc<dyn Store>,
 }
 
 /// What a receive asks for.
@@ -45,14 +45,38 @@ pub(crate) struct ReceiveRequest {
 }
 
 impl Engine {
-    pub(crate) fn new(clock: Arc<dyn Clock>, config: EngineConfig) -> Self {
+    /// An engine holding what `snapshot` holds, sending its changes to `store`.
+    pub(crate) fn new(
+        clock: Arc<dyn Clock>,
+        config: EngineConfig,
+        store: Arc<dyn Store>,
+        snapshot: Snapshot,
+    ) -> Self {
+        let now = clock.now_millis();
+        let mut queues = BTreeMap::new();
+        for (record, messages) in snapshot.queues {
+            let key = (record.region.clone(), record.name.clone());
+            let arn = format!(
+                "arn:aws:sqs:{}:{}:{}",
+                record.region, config.account_id, record.name
+            );
+            queues.insert(
+                key,
+                Arc::new(Queue::new(record, arn, messages, store.clone(), now)),
+            );
+        }
         Self {
             clock,
             config,
-            queues: RwLock::new(BTreeMap::new()),
+            queues: RwLock::new(queues),
             recently_deleted: Mutex::new(HashMap::new()),
-            next_uid: AtomicU64::new(1),
+            store,
         }
+    }
+
+    /// See [`Store::close`].
+    pub(crate) fn close_store(&self) {
+        self.store.close();
     }
 
     pub(crate) fn now(&self) -> u64 {
@@ -70,7 +94,7 @@ impl Engine {
         name: &str,
         requested: &BTreeMap<String, String>,
         tags: BTreeMap<String, String>,
-    ) -> Result<Arc<Queue>, SqsError> {
+    ) -> Result<(Arc<Queue>, Commit), SqsError> {
         let attributes = QueueAttributes::from_request(requested)?;
         let key = (region.to_owned(), name.to_owned());
         let now = self.now();
@@ -78,7 +102,7 @@ impl Engine {
 
         if let Some(existing) = queues.get(&key) {
             return match existing.lock().attributes.first_difference(requested) {
-                None => Ok(existing.clone()),
+                None => Ok((existing.clone(), Commit::done())),
                 Some(differing) => Err(SqsError::new(
                     ErrorCode::QueueNameExists,
                     format!(
@@ -103,12 +127,28 @@ impl Engine {
             self.check_dead_letter_target(&queues, region, name, &policy.dead_letter_target_arn)?;
         }
 
-        let uid = self.next_uid.fetch_add(1, Ordering::Relaxed);
-        let arn = self.arn(region, name);
-        let queue = Arc::new(Queue::new(uid, region, name, arn, attributes, tags, now));
+        let record = QueueRecord {
+            uid: rand::random(),
+            region: region.to_owned(),
+            name: name.to_owned(),
+            attributes,
+            tags,
+            created_at: now,
+            last_modified: now,
+            last_purge: None,
+        };
+        let queue = Arc::new(Queue::new(
+            record,
+            self.arn(region, name),
+            Vec::new(),
+            self.store.clone(),
+            now,
+        ));
+        // Submitted under the registry lock, so a delete of the same queue cannot overtake it.
+        let commit = queue.record_changed(&mut queue.lock());
         queues.insert(key, queue.clone());
         tracing::debug!(queue = name, region, "queue created");
-        Ok(queue)
+        Ok((queue, commit))
     }
 
     /// Applies attributes to a queue, all or none.
@@ -116,7 +156,7 @@ impl Engine {
         &self,
         queue: &Queue,
         requested: &BTreeMap<String, String>,
-    ) -> Result<(), SqsError> {
+    ) -> Result<Commit, SqsError> {
         let mut attributes = queue.lock().attributes.clone();
         for (name, value) in requested {
             attributes.set(name, value)?;
@@ -131,10 +171,11 @@ impl Engine {
         let mut state = queue.lock();
         state.attributes = attributes;
         state.last_modified = self.now();
+        let commit = queue.record_changed(&mut state);
         drop(state);
         // A shorter wait time or new visibility rules apply to polls already waiting too.
         queue.arrivals().notify_waiters();
-        Ok(())
+        Ok(commit)
     }
 
     fn check_dead_letter_target(
@@ -208,12 +249,20 @@ impl Engine {
         self.queue(&region, &name).ok()
     }
 
-    pub(crate) fn delete_queue(&self, queue: &Queue) {
+    pub(crate) fn delete_queue(&self, queue: &Queue) -> Commit {
         let key = (queue.region.clone(), queue.name.clone());
         let mut queues = self.queues.write().unwrap_or_else(|e| e.into_inner());
+        let mut commit = Commit::done();
         if queues.get(&key).is_some_and(|q| q.uid == queue.uid) {
             queues.remove(&key);
             queue.mark_deleted();
+            if self.store.is_durable() {
+                // Under the queue's lock, so no change of its messages can follow the delete.
+                let _state = queue.lock();
+                commit = self
+                    .store
+                    .submit(vec![Change::DeleteQueue { uid: queue.uid }]);
+            }
             let mut deleted = self
                 .recently_deleted
                 .lock()
@@ -223,6 +272,7 @@ impl Engine {
             deleted.insert(key, now);
             tracing::debug!(queue = queue.name, region = queue.region, "queue deleted");
         }
+        commit
     }
 
     /// Queues of a region whose names start with `prefix`, in name order.
@@ -257,7 +307,7 @@ impl Engine {
         &self,
         queue: &Arc<Queue>,
         request: ReceiveRequest,
-    ) -> Vec<ReceivedMessage> {
+    ) -> Result<Vec<ReceivedMessage>, SqsError> {
         let (default_wait, default_visibility) = {
             let state = queue.lock();
             (
@@ -287,7 +337,9 @@ impl Engine {
                 dead_letter_queue.is_some(),
             );
             let moved_any = !attempt.to_dead_letter.is_empty();
+            let mut moved = Vec::new();
             for message in attempt.to_dead_letter {
+                let seq = message.seq;
                 match &dead_letter_queue {
                     Some(target) if !target.is_deleted() => {
                         tracing::debug!(
@@ -295,14 +347,19 @@ impl Engine {
                             message_id = %message.id,
                             "moved to dead-letter queue"
                         );
-                        target.accept_moved(message, Some(&queue.arn));
+                        moved.push(target.accept_moved(message, Some(&queue.arn)));
                     }
                     // The target went away meanwhile: the message stays rather than vanish.
-                    _ => queue.accept_moved(message, None),
+                    _ => moved.push(queue.accept_moved(message, None)),
                 }
+                moved.push(queue.forget_moved(&[seq]));
+            }
+            attempt.commit.wait().await?;
+            for commit in moved {
+                commit.wait().await?;
             }
             if !attempt.received.is_empty() || now >= deadline || queue.is_deleted() {
-                return attempt.received;
+                return Ok(attempt.received);
             }
             if moved_any {
                 continue;

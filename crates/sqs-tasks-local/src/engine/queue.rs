@@ -1,4 +1,9 @@
 //! One queue: its messages and their movement between delayed, visible and in flight.
+//!
+//! Every change to a queue is made under its lock. When the store is durable, the change is
+//! also written down as a [`Change`] and submitted before the lock is released, so the store
+//! sees changes in the order they happened; the caller then waits for the returned
+//! [`Commit`] before answering.
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
@@ -13,6 +18,7 @@ use super::message::{
     uuid_v4,
 };
 use crate::error::{ErrorCode, SqsError};
+use crate::store::{Change, Commit, MessageState, QueueRecord, Store};
 
 /// A message handed to [`Queue::send`].
 #[derive(Debug)]
@@ -39,13 +45,15 @@ pub(crate) struct ReceivedMessage {
 }
 
 /// The outcome of one attempt to receive without waiting.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct ReceiveAttempt {
     pub(crate) received: Vec<ReceivedMessage>,
     /// Messages past their queue's maxReceiveCount, taken out to go to the dead-letter queue.
+    /// Their removal is not yet submitted to the store: see [`Queue::forget_moved`].
     pub(crate) to_dead_letter: Vec<StoredMessage>,
     /// When the next delayed or in-flight message may become visible.
     pub(crate) next_due: Option<u64>,
+    pub(crate) commit: Commit,
 }
 
 /// How many messages stand in each state.
@@ -82,12 +90,15 @@ pub(crate) struct QueueState {
     timers: BinaryHeap<Timer>,
     counts: Counts,
     next_seq: u64,
+    uid: u64,
+    /// Changes not yet submitted to the store; `None` when the store keeps nothing.
+    journal: Option<Vec<Change>>,
 }
 
 /// A queue of one region, shared by every request that names it.
 #[derive(Debug)]
 pub(crate) struct Queue {
-    /// Unique for the server's lifetime, so handles of a deleted queue never match a new one.
+    /// Random, so a handle of a deleted queue never matches a new one, across restarts too.
     pub(crate) uid: u64,
     pub(crate) region: String,
     pub(crate) name: String,
@@ -97,38 +108,49 @@ pub(crate) struct Queue {
     /// Wakes long polls when messages become visible, or when they must look again.
     arrivals: Notify,
     deleted: AtomicBool,
+    store: Arc<dyn Store>,
 }
 
 impl Queue {
+    /// A queue from its record and messages (none for a new queue).
     pub(crate) fn new(
-        uid: u64,
-        region: &str,
-        name: &str,
+        record: QueueRecord,
         arn: String,
-        attributes: QueueAttributes,
-        tags: BTreeMap<String, String>,
+        messages: Vec<StoredMessage>,
+        store: Arc<dyn Store>,
         now: u64,
     ) -> Self {
-        let state = QueueState {
-            attributes,
-            tags,
-            last_modified: now,
-            last_purge: None,
+        let mut state = QueueState {
+            attributes: record.attributes,
+            tags: record.tags,
+            last_modified: record.last_modified,
+            last_purge: record.last_purge,
             messages: BTreeMap::new(),
             ready: BTreeSet::new(),
             timers: BinaryHeap::new(),
             counts: Counts::default(),
             next_seq: 1,
+            uid: record.uid,
+            journal: None,
         };
+        for mut message in messages {
+            if message.visibility != Visibility::Visible && message.visible_at <= now {
+                message.visibility = Visibility::Visible;
+            }
+            state.next_seq = state.next_seq.max(message.seq + 1);
+            state.restore(message);
+        }
+        state.journal = store.is_durable().then(Vec::new);
         Self {
-            uid,
-            region: region.to_owned(),
-            name: name.to_owned(),
+            uid: record.uid,
+            region: record.region,
+            name: record.name,
             arn,
-            created_at: now,
+            created_at: record.created_at,
             state: Mutex::new(state),
             arrivals: Notify::new(),
             deleted: AtomicBool::new(false),
+            store,
         }
     }
 
@@ -136,6 +158,37 @@ impl Queue {
     /// half-changed in a way later requests would trip on, so poisoning is ignored.
     pub(crate) fn lock(&self) -> MutexGuard<'_, QueueState> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The queue's record as a store keeps it.
+    pub(crate) fn record(&self, state: &QueueState) -> QueueRecord {
+        QueueRecord {
+            uid: self.uid,
+            region: self.region.clone(),
+            name: self.name.clone(),
+            attributes: state.attributes.clone(),
+            tags: state.tags.clone(),
+            created_at: self.created_at,
+            last_modified: state.last_modified,
+            last_purge: state.last_purge,
+        }
+    }
+
+    /// Submits the changes written down under `state`'s lock.
+    pub(crate) fn submit(&self, state: &mut QueueState) -> Commit {
+        match state.journal.as_mut() {
+            Some(journal) if !journal.is_empty() => self.store.submit(std::mem::take(journal)),
+            _ => Commit::done(),
+        }
+    }
+
+    /// Records a change of attributes, tags or purge time.
+    pub(crate) fn record_changed(&self, state: &mut QueueState) -> Commit {
+        if state.journal.is_some() {
+            let record = self.record(state);
+            state.write(Change::PutQueue(record));
+        }
+        self.submit(state)
     }
 
     pub(crate) fn is_deleted(&self) -> bool {
@@ -153,7 +206,7 @@ impl Queue {
     }
 
     /// Stores messages; the whole batch is taken under one lock.
-    pub(crate) fn send(&self, batch: Vec<NewMessage>, now: u64) -> Vec<SentMessage> {
+    pub(crate) fn send(&self, batch: Vec<NewMessage>, now: u64) -> (Vec<SentMessage>, Commit) {
         let mut state = self.lock();
         let queue_delay = state.attributes.delay_seconds;
         let mut newly_visible = 0;
@@ -164,6 +217,11 @@ impl Queue {
                 let delay_ms = u64::from(new.delay_seconds.unwrap_or(queue_delay)) * 1000;
                 let body_md5: Arc<str> = md5_of_body(&new.body).into();
                 let id: Arc<str> = uuid_v4().into();
+                let visibility = if delay_ms == 0 {
+                    Visibility::Visible
+                } else {
+                    Visibility::Delayed
+                };
                 let message = StoredMessage {
                     seq: 0,
                     id: id.clone(),
@@ -175,31 +233,33 @@ impl Queue {
                     first_received_at: None,
                     received_at: 0,
                     receive_count: 0,
-                    visibility: if delay_ms == 0 {
-                        Visibility::Visible
-                    } else {
-                        Visibility::Delayed
-                    },
+                    visibility,
                     visible_at: now + delay_ms,
                     timer_version: 0,
                     receipt_nonce: 0,
+                    key: rand::random(),
                 };
-                if message.visibility == Visibility::Visible {
+                if visibility == Visibility::Visible {
                     newly_visible += 1;
                 }
                 wake_all |= state.insert(message);
                 SentMessage { id, body_md5 }
             })
             .collect();
+        let commit = self.submit(&mut state);
         drop(state);
         self.wake(newly_visible, wake_all);
-        sent
+        (sent, commit)
     }
 
     /// Takes in a message moved from another queue (dead-lettering), keeping its id, body,
     /// attributes, receive count and original send time. Without a source, the message is
     /// one this queue gave up and takes back.
-    pub(crate) fn accept_moved(&self, mut message: StoredMessage, source_arn: Option<&str>) {
+    pub(crate) fn accept_moved(
+        &self,
+        mut message: StoredMessage,
+        source_arn: Option<&str>,
+    ) -> Commit {
         if let Some(source_arn) = source_arn {
             let mut system = (*message.system).clone();
             system.dead_letter_queue_source_arn = Some(source_arn.to_owned());
@@ -207,8 +267,26 @@ impl Queue {
         }
         message.visibility = Visibility::Visible;
         message.timer_version = message.timer_version.wrapping_add(1);
-        self.lock().insert(message);
+        let mut state = self.lock();
+        state.insert(message);
+        let commit = self.submit(&mut state);
+        drop(state);
         self.wake(1, false);
+        commit
+    }
+
+    /// Submits the removal of messages handed out for dead-lettering, once the dead-letter
+    /// queue has submitted their arrival: a crash between the two leaves a copy in both
+    /// queues rather than in neither.
+    pub(crate) fn forget_moved(&self, seqs: &[u64]) -> Commit {
+        let mut state = self.lock();
+        for &seq in seqs {
+            state.write(Change::DeleteMessage {
+                queue_uid: self.uid,
+                seq,
+            });
+        }
+        self.submit(&mut state)
     }
 
     fn wake(&self, newly_visible: usize, wake_all: bool) {
@@ -221,6 +299,7 @@ impl Queue {
     }
 
     /// Receives up to `max` visible messages without waiting, hiding each for `visibility_ms`.
+    ///
     /// Messages past the redrive policy's receive limit are taken out for the dead-letter
     /// queue only when `redrive` is set (the target exists).
     pub(crate) fn try_receive(
@@ -239,12 +318,14 @@ impl Queue {
             .filter(|_| redrive)
             .map(|p| p.max_receive_count);
         let retention_ms = u64::from(state.attributes.message_retention_period) * 1000;
-        let mut attempt = ReceiveAttempt::default();
+        let mut received = Vec::new();
+        let mut to_dead_letter = Vec::new();
         let mut wake_all = false;
+
         // A cursor rather than popping: with a zero visibility timeout a received message
         // stays visible, and must not be handed out twice by one receive.
         let mut cursor = 0;
-        while attempt.received.len() < max {
+        while received.len() < max {
             let Some(&seq) = state.ready.range(cursor..).next() else {
                 break;
             };
@@ -261,8 +342,8 @@ impl Queue {
                 continue;
             }
             if redrive_after.is_some_and(|max_receives| message.receive_count >= max_receives) {
-                if let Some(moved) = state.remove(seq) {
-                    attempt.to_dead_letter.push(moved);
+                if let Some(moved) = state.take(seq) {
+                    to_dead_letter.push(moved);
                 }
                 continue;
             }
@@ -274,6 +355,7 @@ impl Queue {
             let handle = ReceiptHandle {
                 queue_uid: self.uid,
                 seq,
+                key: message.key,
                 receive_count: message.receive_count,
                 nonce: message.receipt_nonce,
             };
@@ -283,29 +365,39 @@ impl Queue {
                 Visibility::InFlight
             };
             wake_all |= state.replace(message.clone(), visibility, now + visibility_ms);
-            attempt.received.push(ReceivedMessage {
+            received.push(ReceivedMessage {
                 message,
                 receipt_handle: handle.encode(),
             });
         }
-        attempt.next_due = state.timers.peek().map(|Reverse((at, _, _))| *at);
+        let next_due = state.timers.peek().map(|Reverse((at, _, _))| *at);
+        let commit = self.submit(&mut state);
         drop(state);
         if wake_all {
             self.arrivals.notify_waiters();
         }
-        attempt
+        ReceiveAttempt {
+            received,
+            to_dead_letter,
+            next_due,
+            commit,
+        }
     }
 
     /// Deletes the message a handle points to. A handle of any past receive deletes it, and
     /// deleting a message that is already gone succeeds, as on SQS standard queues.
-    pub(crate) fn delete(&self, handle: &str) -> Result<(), SqsError> {
+    pub(crate) fn delete(&self, handle: &str) -> Result<Commit, SqsError> {
         let handle = self.decode_handle(handle)?;
         let mut state = self.lock();
-        let issued = state.messages.get(&handle.seq).map(|m| m.receive_count);
+        let issued = state
+            .messages
+            .get(&handle.seq)
+            .filter(|m| m.key == handle.key)
+            .map(|m| m.receive_count);
         if issued.is_some_and(|count| handle.receive_count <= count) {
             state.remove(handle.seq);
         }
-        Ok(())
+        Ok(self.submit(&mut state))
     }
 
     /// Hides an in-flight message for `timeout_seconds` from now.
@@ -314,11 +406,17 @@ impl Queue {
         raw_handle: &str,
         timeout_seconds: u64,
         now: u64,
-    ) -> Result<(), SqsError> {
+    ) -> Result<Commit, SqsError> {
         let handle = self.decode_handle(raw_handle)?;
         let mut state = self.lock();
         state.advance(now);
-        let Some(message) = state.messages.get(&handle.seq).cloned() else {
+        // Expired messages that `advance` removed are submitted with this queue's next change.
+        let Some(message) = state
+            .messages
+            .get(&handle.seq)
+            .filter(|m| m.key == handle.key)
+            .cloned()
+        else {
             return Err(SqsError::invalid_value(
                 raw_handle,
                 "ReceiptHandle",
@@ -352,14 +450,15 @@ impl Queue {
             Visibility::InFlight
         };
         let wake_all = state.replace(message, visibility, new_visible_at);
+        let commit = self.submit(&mut state);
         drop(state);
         self.wake(usize::from(visibility == Visibility::Visible), wake_all);
-        Ok(())
+        Ok(commit)
     }
 
     /// Removes every message. Returns `PurgeQueueInProgress` within 60 seconds of the last
     /// purge when `cooldown` is on.
-    pub(crate) fn purge(&self, now: u64, cooldown: bool) -> Result<(), SqsError> {
+    pub(crate) fn purge(&self, now: u64, cooldown: bool) -> Result<Commit, SqsError> {
         let mut state = self.lock();
         if cooldown && state.last_purge.is_some_and(|at| now < at + 60_000) {
             return Err(SqsError::new(
@@ -375,14 +474,16 @@ impl Queue {
         state.ready.clear();
         state.timers.clear();
         state.counts = Counts::default();
-        Ok(())
+        state.write(Change::Purge { uid: self.uid });
+        Ok(self.record_changed(&mut state))
     }
 
     /// The number of messages in each state at `now`.
-    pub(crate) fn counts(&self, now: u64) -> Counts {
+    pub(crate) fn counts(&self, now: u64) -> (Counts, Commit) {
         let mut state = self.lock();
         state.advance(now);
-        state.counts
+        let counts = state.counts;
+        (counts, self.submit(&mut state))
     }
 
     fn decode_handle(&self, raw: &str) -> Result<ReceiptHandle, SqsError> {
@@ -397,7 +498,16 @@ impl Queue {
 }
 
 impl QueueState {
+    fn write(&mut self, change: Change) {
+        if let Some(journal) = self.journal.as_mut() {
+            journal.push(change);
+        }
+    }
+
     /// Brings the state up to `now`: due messages become visible, expired ones go.
+    ///
+    /// Becoming visible by the passing of time is not written to the store: a stored
+    /// in-flight message whose deadline has passed is loaded as visible.
     fn advance(&mut self, now: u64) {
         while let Some(Reverse((at, seq, version))) = self.timers.peek().copied() {
             if at > now {
@@ -426,6 +536,20 @@ impl QueueState {
         }
     }
 
+    /// Places a message loaded from the store, under its own seq.
+    fn restore(&mut self, message: StoredMessage) {
+        *self.counts.slot(message.visibility) += 1;
+        match message.visibility {
+            Visibility::Visible => {
+                self.ready.insert(message.seq);
+            }
+            _ => {
+                self.push_timer(message.visible_at, message.seq, message.timer_version);
+            }
+        }
+        self.messages.insert(message.seq, message);
+    }
+
     /// Adds a message under a new seq. Returns whether waiters must recompute their wake-up
     /// time (a timer earlier than all others was added).
     fn insert(&mut self, mut message: StoredMessage) -> bool {
@@ -439,6 +563,12 @@ impl QueueState {
             }
             _ => self.push_timer(message.visible_at, message.seq, message.timer_version),
         };
+        if self.journal.is_some() {
+            self.write(Change::PutMessage {
+                queue_uid: self.uid,
+                message: message.clone(),
+            });
+        }
         self.messages.insert(message.seq, message);
         wake_all
     }
@@ -469,11 +599,26 @@ impl QueueState {
             }
             _ => self.push_timer(visible_at, seq, message.timer_version),
         };
+        self.write(Change::UpdateMessage {
+            queue_uid: self.uid,
+            state: MessageState::of(&message),
+        });
         self.messages.insert(seq, message);
         wake_all
     }
 
+    /// Removes a message and writes its deletion down.
     fn remove(&mut self, seq: u64) -> Option<StoredMessage> {
+        let message = self.take(seq)?;
+        self.write(Change::DeleteMessage {
+            queue_uid: self.uid,
+            seq,
+        });
+        Some(message)
+    }
+
+    /// Removes a message without writing anything down.
+    fn take(&mut self, seq: u64) -> Option<StoredMessage> {
         let message = self.messages.remove(&seq)?;
         *self.counts.slot(message.visibility) -= 1;
         if message.visibility == Visibility::Visible {

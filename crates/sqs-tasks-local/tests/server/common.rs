@@ -1,15 +1,57 @@
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::config::{BehaviorVersion, Credentials, Region};
-use sqs_tasks_local::{LocalSqs, ManualClock};
+use sqs_tasks_local::{LocalSqs, LocalSqsBuilder, ManualClock};
 
 /// A server on a free port and a client pointed at it.
+///
+/// With `SQS_TASKS_LOCAL_STORE=sqlite` in the environment, every server keeps its data in a
+/// fresh data directory, so the whole suite runs over the durable store too.
 pub(crate) struct Harness {
     pub(crate) server: LocalSqs,
     pub(crate) sqs: Client,
     pub(crate) clock: Option<Arc<ManualClock>>,
+    /// Held so the directory outlives the server; removed when the harness is dropped.
+    _data_dir: Option<TempDir>,
+}
+
+/// A directory removed when dropped.
+pub(crate) struct TempDir(pub(crate) PathBuf);
+
+impl TempDir {
+    pub(crate) fn new() -> Self {
+        let name = format!("sqs-tasks-test-{}-{:016x}", std::process::id(), rand_u64());
+        let path = std::env::temp_dir().join(name);
+        std::fs::create_dir_all(&path).expect("temporary directory");
+        Self(path)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn rand_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(std::process::id().into());
+    hasher.finish()
+}
+
+/// Applies the store chosen by the environment.
+fn with_store(builder: LocalSqsBuilder) -> (LocalSqsBuilder, Option<TempDir>) {
+    match std::env::var("SQS_TASKS_LOCAL_STORE").as_deref() {
+        Ok("sqlite") => {
+            let dir = TempDir::new();
+            (builder.data_dir(&dir.0), Some(dir))
+        }
+        _ => (builder, None),
+    }
 }
 
 pub(crate) fn client(endpoint: &str, region: &str) -> Client {
@@ -25,24 +67,36 @@ pub(crate) fn client(endpoint: &str, region: &str) -> Client {
 impl Harness {
     /// A server on the real clock.
     pub(crate) async fn start() -> Self {
-        let server = LocalSqs::builder()
-            .cooldowns(false)
-            .start()
-            .await
-            .expect("server starts");
+        let (builder, data_dir) = with_store(LocalSqs::builder().cooldowns(false));
+        let server = builder.start().await.expect("server starts");
         let sqs = client(server.endpoint_url(), "us-east-1");
         Self {
             server,
             sqs,
             clock: None,
+            _data_dir: data_dir,
         }
     }
 
     /// A server whose time moves only when the test advances it.
     pub(crate) async fn with_manual_clock() -> Self {
         let clock = Arc::new(ManualClock::new(1_700_000_000_000));
+        let (builder, data_dir) = with_store(LocalSqs::builder().clock(clock.clone()));
+        let server = builder.start().await.expect("server starts");
+        let sqs = client(server.endpoint_url(), "us-east-1");
+        Self {
+            server,
+            sqs,
+            clock: Some(clock),
+            _data_dir: data_dir,
+        }
+    }
+
+    /// A server over `dir`, on the manual clock `clock`.
+    pub(crate) async fn over(dir: &TempDir, clock: Arc<ManualClock>) -> Self {
         let server = LocalSqs::builder()
             .clock(clock.clone())
+            .data_dir(&dir.0)
             .start()
             .await
             .expect("server starts");
@@ -51,6 +105,7 @@ impl Harness {
             server,
             sqs,
             clock: Some(clock),
+            _data_dir: None,
         }
     }
 
