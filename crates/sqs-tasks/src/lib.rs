@@ -77,3 +77,8 @@ pub use message::{AttributeValue, Message, MessageBuilder};
 pub use settle::{Disposal, Settle};
 pub use task_error::{TaskError, TaskFailure};
 pub use worker::{Handler, StatsHandle, Worker, WorkerBuilder, WorkerError, WorkerStats};
+
+/// The README's Rust examples, compiled with the tests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeExamples;
