@@ -87,7 +87,7 @@ async fn send_all(sqs: &Client, url: &str, total: usize, clients: usize, body: &
 }
 
 /// Receives (10 at a time) and deletes in batches until `total` are gone; messages/s.
-async fn drain_all(sqs: &Client, url: &str, total: usize, clients: usize, canned: bool) -> f64 {
+async fn drain_all(sqs: &Client, url: &str, total: usize, clients: usize) -> f64 {
     let remaining = Arc::new(AtomicUsize::new(total));
     let started = Instant::now();
     let tasks: Vec<_> = (0..clients)
@@ -99,7 +99,7 @@ async fn drain_all(sqs: &Client, url: &str, total: usize, clients: usize, canned
                         .receive_message()
                         .queue_url(&url)
                         .max_number_of_messages(10)
-                        .wait_time_seconds(if canned { 0 } else { 1 })
+                        .wait_time_seconds(0)
                         .send()
                         .await
                         .expect("receive");
@@ -295,6 +295,81 @@ async fn mixed_on(durable: bool, total: usize, clients: usize, body: &str) -> f6
     rate
 }
 
+/// CPU time this process has used (user + system), in milliseconds.
+fn cpu_millis() -> u64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name, which is in parentheses and may contain spaces.
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<u64> = after
+        .split_whitespace()
+        .filter_map(|f| f.parse().ok())
+        .collect();
+    // utime and stime are fields 14 and 15 of the line, in ticks of 10 ms.
+    fields
+        .get(10)
+        .zip(fields.get(11))
+        .map_or(0, |(u, s)| (u + s) * 10)
+}
+
+/// Parks `waiters` long polls on an empty queue, measures the CPU they cost while they wait,
+/// then sends one message for each and measures how long until all are answered.
+async fn waiting_receivers(waiters: usize) -> (u64, Duration) {
+    let server = LocalSqs::start().await.expect("server");
+    let sqs = client(server.endpoint_url());
+    let url = sqs
+        .create_queue()
+        .queue_name("waiters")
+        .send()
+        .await
+        .expect("queue")
+        .queue_url;
+    let url = url.expect("url");
+    let received = Arc::new(AtomicUsize::new(0));
+    let tasks: Vec<_> = (0..waiters)
+        .map(|_| {
+            let (sqs, url, received) = (sqs.clone(), url.clone(), received.clone());
+            tokio::spawn(async move {
+                while received.load(Ordering::Relaxed) < waiters {
+                    let out = sqs
+                        .receive_message()
+                        .queue_url(&url)
+                        .wait_time_seconds(20)
+                        .send()
+                        .await
+                        .expect("receive");
+                    let n = out.messages.map_or(0, |m| m.len());
+                    if n > 0 {
+                        received.fetch_add(n, Ordering::Relaxed);
+                        return;
+                    }
+                }
+            })
+        })
+        .collect();
+    // Let every poll reach the server, then measure a quiet stretch.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let cpu_before = cpu_millis();
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let idle_cpu = cpu_millis() - cpu_before;
+
+    let started = Instant::now();
+    let body = "wake up";
+    for _ in 0..waiters / 10 {
+        sqs.send_message_batch()
+            .queue_url(&url)
+            .set_entries(Some(batch(body)))
+            .send()
+            .await
+            .expect("send");
+    }
+    for task in tasks {
+        task.await.expect("waiter");
+    }
+    let answered = started.elapsed();
+    server.shutdown().await;
+    (idle_cpu, answered)
+}
+
 /// Resident memory of this process, in bytes.
 fn resident_bytes() -> u64 {
     let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
@@ -317,7 +392,7 @@ async fn main() {
     let canned_client = client(&canned);
     let canned_url = format!("{canned}/000000000000/bench");
     let canned_send = send_all(&canned_client, &canned_url, total, clients, &body).await;
-    let canned_drain = drain_all(&canned_client, &canned_url, total, clients, true).await;
+    let canned_drain = drain_all(&canned_client, &canned_url, total, clients).await;
 
     let server = LocalSqs::start().await.expect("server");
     let sqs = client(server.endpoint_url());
@@ -334,7 +409,7 @@ async fn main() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     let memory_loaded = resident_bytes();
     let requests_before = server.request_count();
-    let drain = drain_all(&sqs, &url, total, clients, false).await;
+    let drain = drain_all(&sqs, &url, total, clients).await;
     let drain_requests = server.request_count() - requests_before;
 
     println!("{:<38} {:>12} {:>12}", "", "messages/s", "vs canned");
@@ -370,6 +445,15 @@ async fn main() {
         drain_requests as f64 / total as f64
     );
     server.shutdown().await;
+
+    let waiters = env_or("BENCH_WAITERS", 2_000);
+    let (idle_cpu, answered) = waiting_receivers(waiters).await;
+    println!();
+    println!(
+        "{waiters} long polls waiting on an empty queue: {idle_cpu} ms of CPU in 5 s of waiting; \
+         all answered {:.0} ms after the sends began",
+        answered.as_secs_f64() * 1000.0
+    );
 
     let mixed_total = env_or("BENCH_MIXED_MESSAGES", 50_000);
     let in_memory = mixed_on(false, mixed_total, clients, &body).await;

@@ -33,6 +33,10 @@ use crate::store::{MemoryStore, Snapshot, Store};
 /// 1 MiB of text in which every character is escaped.
 const MAX_REQUEST_BYTES: usize = 16 * 1024 * 1024;
 
+/// How long a client may take to send a request's headers, and then its body.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+const BODY_READ_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// How long connections get to finish after shutdown is asked for.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
@@ -45,6 +49,9 @@ struct Shared {
     engine: Engine,
     requests: AtomicU64,
     closing: CancellationToken,
+    /// One recovery from a failed commit at a time.
+    recovering: tokio::sync::Mutex<()>,
+    local_addr: SocketAddr,
 }
 
 /// Builds a [`LocalSqs`]: where it listens, which account it serves, which clock it reads.
@@ -55,6 +62,7 @@ pub struct LocalSqsBuilder {
     clock: Option<Arc<dyn Clock>>,
     cooldowns: bool,
     data_dir: Option<PathBuf>,
+    max_data_size: Option<u64>,
 }
 
 impl Default for LocalSqsBuilder {
@@ -65,6 +73,7 @@ impl Default for LocalSqsBuilder {
             clock: None,
             cooldowns: true,
             data_dir: None,
+            max_data_size: None,
         }
     }
 }
@@ -122,18 +131,28 @@ impl LocalSqsBuilder {
         self
     }
 
+    /// Caps the database in the data directory at about `bytes`. Past it, changes fail with
+    /// SQS's internal error, as on a full disk, and nothing already stored is harmed; deleting
+    /// or purging messages makes room again. No cap by default.
+    pub fn max_data_size(mut self, bytes: u64) -> Self {
+        self.max_data_size = Some(bytes);
+        self
+    }
+
     /// Opens the data directory if any, binds the address, and starts serving on the
     /// current tokio runtime.
     pub async fn start(self) -> Result<LocalSqs, StartError> {
         let (store, snapshot): (Arc<dyn Store>, Snapshot) = match self.data_dir.clone() {
             Some(dir) => {
                 let path = dir.clone();
-                let opened = tokio::task::spawn_blocking(move || SqliteStore::open(&path))
-                    .await
-                    .map_err(|e| DataDirError::NotWritable {
-                        path: dir,
-                        reason: e.to_string(),
-                    })??;
+                let limit = self.max_data_size;
+                let opened =
+                    tokio::task::spawn_blocking(move || SqliteStore::open_limited(&path, limit))
+                        .await
+                        .map_err(|e| DataDirError::NotWritable {
+                            path: dir,
+                            reason: e.to_string(),
+                        })??;
                 (opened.0, opened.1)
             }
             None => (Arc::new(MemoryStore), Snapshot::default()),
@@ -154,6 +173,8 @@ impl LocalSqsBuilder {
             engine: Engine::new(clock, config, store, snapshot),
             requests: AtomicU64::new(0),
             closing: CancellationToken::new(),
+            recovering: tokio::sync::Mutex::new(()),
+            local_addr,
         });
         let serve = tokio::spawn(accept_loop(listener, shared.clone()));
         tracing::debug!(%local_addr, "local SQS listening");
@@ -264,7 +285,11 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
                 let shared = shared.clone();
                 async move { Ok::<_, Infallible>(handle(request, &shared).await) }
             });
+            // A client that stalls while sending its headers is dropped; idle keep-alive
+            // connections between requests are not limited.
             let connection = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(HEADER_READ_TIMEOUT)
                 .serve_connection(TokioIo::new(stream), service);
             tokio::pin!(connection);
             let result = tokio::select! {
@@ -284,16 +309,36 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
 }
 
 /// Answers one HTTP request.
-async fn handle(request: Request<Incoming>, shared: &Shared) -> Response<Full<Bytes>> {
+async fn handle(request: Request<Incoming>, shared: &Arc<Shared>) -> Response<Full<Bytes>> {
     shared.requests.fetch_add(1, Ordering::Relaxed);
     let request_id = uuid_v4();
     match answer(request, shared).await {
         Ok(members) => json::success(&request_id, &members),
         Err(error) => {
             tracing::trace!(%error, "request refused");
+            if error.code == ErrorCode::InternalError {
+                recover(shared).await;
+            }
             json::error(&request_id, &error)
         }
     }
+}
+
+/// Whether `host` is a host name or IP address with an optional port, and nothing else.
+fn is_plain_authority(host: &str) -> bool {
+    !host.is_empty()
+        && host.len() <= 255
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']' | '_'))
+}
+
+/// After a failed commit, puts memory back in line with the store before the failed request
+/// is answered, so a client that retries sees no trace of what failed.
+async fn recover(shared: &Arc<Shared>) {
+    let _one_at_a_time = shared.recovering.lock().await;
+    let shared = shared.clone();
+    let _ = tokio::task::spawn_blocking(move || shared.engine.recover_from_store()).await;
 }
 
 async fn answer(
@@ -319,22 +364,45 @@ async fn answer(
             "Request is missing Authentication Token",
         )
     })?;
-    let body = Limited::new(body, MAX_REQUEST_BYTES)
-        .collect()
-        .await
-        .map_err(|_| {
+    let body = tokio::time::timeout(
+        BODY_READ_TIMEOUT,
+        Limited::new(body, MAX_REQUEST_BYTES).collect(),
+    )
+    .await
+    .map_err(|_| {
+        SqsError::new(
+            ErrorCode::Serialization,
+            format!(
+                "The request body did not arrive within {} seconds.",
+                BODY_READ_TIMEOUT.as_secs()
+            ),
+        )
+    })?
+    .map_err(|error| {
+        if error
+            .downcast_ref::<http_body_util::LengthLimitError>()
+            .is_some()
+        {
             SqsError::invalid_parameters(&format!(
                 "The request body is larger than {MAX_REQUEST_BYTES} bytes."
             ))
-        })?;
+        } else {
+            SqsError::new(
+                ErrorCode::Serialization,
+                format!("The request body could not be read: {error}."),
+            )
+        }
+    })?;
     let params = Params::from_json(&body.to_bytes())?;
+    // The address the client used, so the queue URLs it gets back lead to this server. Only a
+    // plain host and port is echoed; anything else gets the address the server listens on.
     let host = parts
         .headers
         .get(http::header::HOST)
         .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-        .or_else(|| parts.uri.authority().map(|a| a.to_string()))
-        .unwrap_or_else(|| "localhost".to_owned());
+        .or_else(|| parts.uri.authority().map(|a| a.as_str()))
+        .filter(|host| is_plain_authority(host))
+        .map_or_else(|| shared.local_addr.to_string(), str::to_owned);
     let context = Context {
         engine: &shared.engine,
         region: credential.region,

@@ -73,6 +73,7 @@ fn outgoing(cx: &Context<'_>, params: &Params, max_size: u32) -> Result<Outgoing
         sender_id: cx.sender_id.clone(),
         aws_trace_header,
         dead_letter_queue_source_arn: None,
+        receive_count_at_arrival: 0,
         message_group_id,
     };
     Ok(Outgoing {
@@ -143,11 +144,7 @@ pub(super) async fn send_message_batch(
             }
             Err(e) if e.code == ErrorCode::Serialization => return Err(e),
             Err(e) => {
-                total += entry
-                    .opt_str("MessageBody")
-                    .ok()
-                    .flatten()
-                    .map_or(0, str::len);
+                total += validate::raw_message_size(entry);
                 failed.push(batch_failure(id, &e));
             }
         }

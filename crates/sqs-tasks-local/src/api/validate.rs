@@ -8,11 +8,10 @@ use serde_json::{Map, Value};
 
 use crate::engine::message::{AttributeValue, MessageAttribute, MessageAttributes};
 use crate::error::{ErrorCode, SqsError};
-use crate::protocol::params::Params;
+use crate::protocol::params::{MAX_BATCH_ENTRIES, Params};
 
 /// The largest message and the largest batch, in bytes.
 pub(crate) const MAX_MESSAGE_BYTES: usize = 1_048_576;
-const MAX_BATCH_ENTRIES: usize = 10;
 const MAX_MESSAGE_ATTRIBUTES: usize = 10;
 
 fn is_name_char(c: char) -> bool {
@@ -230,10 +229,48 @@ fn attribute_value(
     })
 }
 
-/// A decimal number as SQS accepts it: optional sign, digits, optional fraction and exponent.
+/// A number as SQS accepts it: up to 38 significant digits, with a magnitude from 10^-128
+/// to 10^126, written without spaces.
 fn is_number(text: &str) -> bool {
-    let t = text.trim();
-    !t.is_empty() && t.len() <= 40 && t.parse::<f64>().is_ok_and(f64::is_finite)
+    let Ok(value) = text.parse::<f64>() else {
+        return false;
+    };
+    if !value.is_finite() || text.chars().any(char::is_whitespace) {
+        return false;
+    }
+    let magnitude = value.abs();
+    let in_range = magnitude == 0.0 || (1e-128..=1e126).contains(&magnitude);
+    let mantissa = text.split(['e', 'E']).next().unwrap_or_default();
+    let digits = mantissa.trim_start_matches(['-', '+']).replace('.', "");
+    let significant = digits.trim_start_matches('0').trim_end_matches('0').len();
+    in_range && significant <= 38
+}
+
+/// Bytes an entry counts toward a batch's size, read from the request as sent, whether or
+/// not the entry is valid.
+pub(crate) fn raw_message_size(entry: &Params) -> usize {
+    let body = entry
+        .opt_str("MessageBody")
+        .ok()
+        .flatten()
+        .map_or(0, str::len);
+    let attributes = entry
+        .opt_object("MessageAttributes")
+        .ok()
+        .flatten()
+        .map_or(0, |raw| {
+            raw.iter()
+                .map(|(name, shape)| {
+                    let field =
+                        |key: &str| shape.get(key).and_then(Value::as_str).map_or(0, str::len);
+                    name.len()
+                        + field("DataType")
+                        + field("StringValue")
+                        + field("BinaryValue") * 3 / 4
+                })
+                .sum()
+        });
+    body + attributes
 }
 
 /// Parses the `MessageAttributes` member of a send.
@@ -367,5 +404,11 @@ mod tests {
         assert!(is_number("-1.5e3"));
         assert!(!is_number("twelve"));
         assert!(!is_number("NaN"));
+        assert!(!is_number(" 1"));
+        assert!(!is_number("1e200"));
+        assert!(is_number("1e126"));
+        assert!(is_number("0.000"));
+        assert!(!is_number(&"9".repeat(39)));
+        assert!(is_number(&"9".repeat(38)));
     }
 }

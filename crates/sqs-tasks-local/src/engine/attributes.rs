@@ -35,7 +35,7 @@ pub(crate) struct QueueAttributes {
     pub(crate) receive_message_wait_time_seconds: u32,
     pub(crate) visibility_timeout: u32,
     pub(crate) redrive_policy: Option<RedrivePolicy>,
-    /// Kept as sent, normalised to compact JSON.
+    /// Kept as sent.
     pub(crate) redrive_allow_policy: Option<String>,
     pub(crate) policy: Option<String>,
     /// Encryption settings have no effect here; they are stored so that clients that set
@@ -182,7 +182,7 @@ fn parse_redrive_allow_policy(value: &str) -> Result<Option<String>, SqsError> {
             ));
         }
     }
-    Ok(Some(doc.to_string()))
+    Ok(Some(value.to_owned()))
 }
 
 impl QueueAttributes {
@@ -205,7 +205,8 @@ impl QueueAttributes {
             }
             "RedrivePolicy" => self.redrive_policy = parse_redrive_policy(value)?,
             "RedriveAllowPolicy" => self.redrive_allow_policy = parse_redrive_allow_policy(value)?,
-            "Policy" => self.policy = json_document(name, value)?.map(|doc| doc.to_string()),
+            // Kept as sent, as SQS returns it.
+            "Policy" => self.policy = json_document(name, value)?.map(|_| value.to_owned()),
             "KmsMasterKeyId" => {
                 self.kms_master_key_id = (!value.is_empty()).then(|| value.to_owned());
             }

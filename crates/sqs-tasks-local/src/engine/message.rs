@@ -118,6 +118,12 @@ pub(crate) struct SystemAttributes {
     pub(crate) aws_trace_header: Option<String>,
     pub(crate) dead_letter_queue_source_arn: Option<String>,
     pub(crate) message_group_id: Option<String>,
+    /// The receive count a message had when it was moved into this queue (0 when it was
+    /// sent here). Redrive needs one receive in the queue the message is in, so a message
+    /// reaching a dead-letter queue that redrives elsewhere is delivered before it moves on,
+    /// and queues that name each other as dead-letter queues cannot pass a message back and
+    /// forth without end.
+    pub(crate) receive_count_at_arrival: u32,
 }
 
 /// A message as the engine keeps it.

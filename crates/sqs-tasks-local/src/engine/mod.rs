@@ -74,6 +74,52 @@ impl Engine {
         }
     }
 
+    /// Makes memory match the store again after a failed commit.
+    ///
+    /// A failed commit (a full disk) leaves changes in memory that the store does not have,
+    /// and their requests were answered with an error. Every queue is locked while memory is
+    /// replaced by what the store holds, so no later request sees or builds on them. Blocks.
+    pub(crate) fn recover_from_store(&self) {
+        let mut queues = self.queues.write().unwrap_or_else(|e| e.into_inner());
+        let all: Vec<Arc<Queue>> = queues.values().cloned().collect();
+        let mut guards: Vec<_> = all.iter().map(|q| q.lock()).collect();
+        let snapshot = match self.store.reload() {
+            Some(Ok(snapshot)) => snapshot,
+            Some(Err(error)) => {
+                tracing::debug!(%error, "cannot read the store back after a failed commit");
+                return;
+            }
+            None => return,
+        };
+        let now = self.now();
+        let mut stored: HashMap<u64, _> = snapshot
+            .queues
+            .into_iter()
+            .map(|(record, messages)| (record.uid, (record, messages)))
+            .collect();
+        for (queue, guard) in all.iter().zip(guards.iter_mut()) {
+            match stored.remove(&queue.uid) {
+                Some((record, messages)) => queue.reset(guard, &record, messages, now),
+                // Its creation never reached the disk.
+                None => {
+                    queues.remove(&(queue.region.clone(), queue.name.clone()));
+                    queue.mark_deleted();
+                }
+            }
+        }
+        drop(guards);
+        // Queues whose deletion never reached the disk.
+        for (record, messages) in stored.into_values() {
+            let key = (record.region.clone(), record.name.clone());
+            let arn = self.arn(&record.region, &record.name);
+            let store = self.store.clone();
+            queues
+                .entry(key)
+                .or_insert_with(|| Arc::new(Queue::new(record, arn, messages, store, now)));
+        }
+        tracing::debug!("memory restored from the store after a failed commit");
+    }
+
     /// See [`Store::close`].
     pub(crate) fn close_store(&self) {
         self.store.close();
@@ -171,11 +217,7 @@ impl Engine {
         let mut state = queue.lock();
         state.attributes = attributes;
         state.last_modified = self.now();
-        let commit = queue.record_changed(&mut state);
-        drop(state);
-        // A shorter wait time or new visibility rules apply to polls already waiting too.
-        queue.arrivals().notify_waiters();
-        Ok(commit)
+        Ok(queue.record_changed(&mut state))
     }
 
     fn check_dead_letter_target(

@@ -120,27 +120,7 @@ impl Queue {
         store: Arc<dyn Store>,
         now: u64,
     ) -> Self {
-        let mut state = QueueState {
-            attributes: record.attributes,
-            tags: record.tags,
-            last_modified: record.last_modified,
-            last_purge: record.last_purge,
-            messages: BTreeMap::new(),
-            ready: BTreeSet::new(),
-            timers: BinaryHeap::new(),
-            counts: Counts::default(),
-            next_seq: 1,
-            uid: record.uid,
-            journal: None,
-        };
-        for mut message in messages {
-            if message.visibility != Visibility::Visible && message.visible_at <= now {
-                message.visibility = Visibility::Visible;
-            }
-            state.next_seq = state.next_seq.max(message.seq + 1);
-            state.restore(message);
-        }
-        state.journal = store.is_durable().then(Vec::new);
+        let state = QueueState::restored(&record, messages, store.is_durable(), now);
         Self {
             uid: record.uid,
             region: record.region,
@@ -152,6 +132,19 @@ impl Queue {
             deleted: AtomicBool::new(false),
             store,
         }
+    }
+
+    /// Replaces the state under `guard` with what a store holds, and lets waiting long polls
+    /// look again.
+    pub(crate) fn reset(
+        &self,
+        guard: &mut QueueState,
+        record: &QueueRecord,
+        messages: Vec<StoredMessage>,
+        now: u64,
+    ) {
+        *guard = QueueState::restored(record, messages, self.store.is_durable(), now);
+        self.arrivals.notify_waiters();
     }
 
     /// Locks the queue's state. A panic while the lock was held cannot leave the state
@@ -263,6 +256,7 @@ impl Queue {
         if let Some(source_arn) = source_arn {
             let mut system = (*message.system).clone();
             system.dead_letter_queue_source_arn = Some(source_arn.to_owned());
+            system.receive_count_at_arrival = message.receive_count;
             message.system = Arc::new(system);
         }
         message.visibility = Visibility::Visible;
@@ -341,7 +335,10 @@ impl Queue {
                 state.remove(seq);
                 continue;
             }
-            if redrive_after.is_some_and(|max_receives| message.receive_count >= max_receives) {
+            let received_here = message.receive_count > message.system.receive_count_at_arrival;
+            if received_here
+                && redrive_after.is_some_and(|max_receives| message.receive_count >= max_receives)
+            {
                 if let Some(moved) = state.take(seq) {
                     to_dead_letter.push(moved);
                 }
@@ -498,6 +495,38 @@ impl Queue {
 }
 
 impl QueueState {
+    /// A state holding a stored queue's attributes and messages. In-flight and delayed
+    /// messages whose time has passed come back visible.
+    fn restored(
+        record: &QueueRecord,
+        messages: Vec<StoredMessage>,
+        durable: bool,
+        now: u64,
+    ) -> Self {
+        let mut state = QueueState {
+            attributes: record.attributes.clone(),
+            tags: record.tags.clone(),
+            last_modified: record.last_modified,
+            last_purge: record.last_purge,
+            messages: BTreeMap::new(),
+            ready: BTreeSet::new(),
+            timers: BinaryHeap::new(),
+            counts: Counts::default(),
+            next_seq: 1,
+            uid: record.uid,
+            journal: None,
+        };
+        for mut message in messages {
+            if message.visibility != Visibility::Visible && message.visible_at <= now {
+                message.visibility = Visibility::Visible;
+            }
+            state.next_seq = state.next_seq.max(message.seq + 1);
+            state.restore(message);
+        }
+        state.journal = durable.then(Vec::new);
+        state
+    }
+
     fn write(&mut self, change: Change) {
         if let Some(journal) = self.journal.as_mut() {
             journal.push(change);

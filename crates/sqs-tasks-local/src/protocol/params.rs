@@ -9,6 +9,9 @@ use serde_json::{Map, Value};
 
 use crate::error::{ErrorCode, SqsError};
 
+/// The most entries a batch request may have.
+pub(crate) const MAX_BATCH_ENTRIES: usize = 10;
+
 /// The members of one request.
 #[derive(Debug, Default)]
 pub(crate) struct Params(Map<String, Value>);
@@ -109,9 +112,19 @@ impl Params {
     }
 
     /// The entries of a batch request, each as its own [`Params`].
+    ///
+    /// More than ten entries is refused before any is copied, so a huge list costs no more
+    /// than its parse.
     pub(crate) fn entries(&self, name: &str) -> Result<Vec<Params>, SqsError> {
         match self.get(name) {
             None => Ok(Vec::new()),
+            Some(Value::Array(items)) if items.len() > MAX_BATCH_ENTRIES => Err(SqsError::new(
+                ErrorCode::TooManyEntriesInBatchRequest,
+                format!(
+                    "Maximum number of entries per request are {MAX_BATCH_ENTRIES}. You have sent {}.",
+                    items.len()
+                ),
+            )),
             Some(Value::Array(items)) => items
                 .iter()
                 .map(|item| match item {

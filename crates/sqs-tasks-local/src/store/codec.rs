@@ -103,6 +103,7 @@ pub(crate) fn encode_system(system: &SystemAttributes) -> String {
         "trace": system.aws_trace_header,
         "source": system.dead_letter_queue_source_arn,
         "group": system.message_group_id,
+        "arrival": system.receive_count_at_arrival,
     })
     .to_string()
 }
@@ -115,6 +116,7 @@ pub(crate) fn decode_system(text: &str) -> Result<SystemAttributes, StoreError> 
         aws_trace_header: text("trace"),
         dead_letter_queue_source_arn: text("source"),
         message_group_id: text("group"),
+        receive_count_at_arrival: value.get("arrival").and_then(Value::as_u64).unwrap_or(0) as u32,
     })
 }
 

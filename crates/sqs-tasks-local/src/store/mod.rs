@@ -99,6 +99,13 @@ pub(crate) trait Store: Send + Sync + Debug {
     /// Commits what was submitted, then releases the store's files. Later submissions fail.
     /// Blocks until done.
     fn close(&self) {}
+
+    /// Reads back everything committed, once every change submitted before this call has
+    /// been committed or has failed. Blocks until done. `None` for a store that keeps
+    /// nothing.
+    fn reload(&self) -> Option<Result<Snapshot, StoreError>> {
+        None
+    }
 }
 
 /// The in-memory store: changes live only in the engine, and die with the process.

@@ -20,8 +20,22 @@ use crate::engine::message::{StoredMessage, Visibility};
 const DATABASE_FILE: &str = "sqs-tasks.db";
 const LOCK_FILE: &str = "sqs-tasks.lock";
 
-/// Changes of one submission, and where to report their commit.
-type Submission = (Vec<Change>, oneshot::Sender<Result<(), StoreError>>);
+/// Work for the writer thread, done in the order it was sent.
+enum Job {
+    /// Changes to commit, and where to report the commit.
+    Commit(Vec<Change>, oneshot::Sender<Result<(), StoreError>>),
+    /// A request for everything committed so far.
+    Reload(mpsc::Sender<Result<Snapshot, StoreError>>),
+}
+
+impl std::fmt::Debug for Job {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Job::Commit(changes, _) => write!(f, "Commit({} changes)", changes.len()),
+            Job::Reload(_) => f.write_str("Reload"),
+        }
+    }
+}
 
 /// The most changes one transaction takes, so a flood of requests still gets answers in
 /// steady steps.
@@ -31,7 +45,7 @@ const MAX_GROUP: usize = 4096;
 #[derive(Debug)]
 pub(crate) struct SqliteStore {
     /// `None` once closed.
-    submissions: Mutex<Option<mpsc::Sender<Submission>>>,
+    submissions: Mutex<Option<mpsc::Sender<Job>>>,
     writer: Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -64,25 +78,41 @@ pub enum DataDirError {
 
 impl SqliteStore {
     /// Opens (or creates) the store in `dir`, and reads back everything it holds.
+    #[cfg(test)]
     pub(crate) fn open(dir: &Path) -> Result<(Arc<Self>, Snapshot), DataDirError> {
         Self::open_limited(dir, None)
     }
 
-    /// Like [`open`](Self::open), with the database capped at `max_pages` pages, so tests
-    /// can see what a full disk does.
-    fn open_limited(
+    /// Like `open`, with the database capped at about `max_bytes`: past it, commits fail as
+    /// they would on a full disk.
+    pub(crate) fn open_limited(
         dir: &Path,
-        max_pages: Option<u32>,
+        max_bytes: Option<u64>,
     ) -> Result<(Arc<Self>, Snapshot), DataDirError> {
         let lock = lock_directory(dir)?;
         let path = dir.join(DATABASE_FILE);
-        let corrupt = |e: rusqlite::Error| DataDirError::Corrupt {
-            path: dir.to_owned(),
-            reason: e.to_string(),
+        // Permission problems must not read as corruption: a user might delete a healthy
+        // database to "fix" them.
+        let corrupt = |e: rusqlite::Error| {
+            use rusqlite::ErrorCode::{CannotOpen, PermissionDenied, ReadOnly};
+            match e.sqlite_error_code() {
+                Some(ReadOnly | CannotOpen | PermissionDenied) => DataDirError::NotWritable {
+                    path: dir.to_owned(),
+                    reason: e.to_string(),
+                },
+                _ => DataDirError::Corrupt {
+                    path: dir.to_owned(),
+                    reason: e.to_string(),
+                },
+            }
         };
         let mut connection = Connection::open(&path).map_err(corrupt)?;
         prepare(&connection).map_err(corrupt)?;
-        if let Some(pages) = max_pages {
+        if let Some(bytes) = max_bytes {
+            let page_size: i64 = connection
+                .query_row("PRAGMA page_size", [], |row| row.get(0))
+                .map_err(corrupt)?;
+            let pages = (bytes / page_size.max(512) as u64).clamp(1, i64::MAX as u64) as i64;
             connection
                 .pragma_update(None, "max_page_count", pages)
                 .map_err(corrupt)?;
@@ -92,7 +122,7 @@ impl SqliteStore {
             reason: e.0,
         })?;
 
-        let (submissions, receiver) = mpsc::channel();
+        let (submissions, receiver) = mpsc::channel::<Job>();
         let writer = std::thread::Builder::new()
             .name("sqs-tasks-store".into())
             .spawn(move || write_loop(connection, receiver, lock))
@@ -116,12 +146,29 @@ impl Store for SqliteStore {
     fn submit(&self, changes: Vec<Change>) -> Commit {
         let (reply, receiver) = oneshot::channel();
         let submissions = self.submissions.lock().unwrap_or_else(|e| e.into_inner());
-        let sent = submissions.as_ref().map(|s| s.send((changes, reply)));
+        let sent = submissions
+            .as_ref()
+            .map(|s| s.send(Job::Commit(changes, reply)));
         if !matches!(sent, Some(Ok(()))) {
             // The reply sender is gone with the submission: the commit reports a failure.
             tracing::debug!("store is closed");
         }
         Commit::pending(receiver)
+    }
+
+    fn reload(&self) -> Option<Result<Snapshot, StoreError>> {
+        let (reply, receiver) = mpsc::channel();
+        let submissions = self.submissions.lock().unwrap_or_else(|e| e.into_inner());
+        let sent = submissions.as_ref().map(|s| s.send(Job::Reload(reply)));
+        drop(submissions);
+        if !matches!(sent, Some(Ok(()))) {
+            return Some(Err(StoreError("the store is closed".into())));
+        }
+        Some(
+            receiver
+                .recv()
+                .unwrap_or_else(|_| Err(StoreError("the store stopped".into()))),
+        )
     }
 
     fn close(&self) {
@@ -330,15 +377,30 @@ fn load_messages(
     Ok(messages)
 }
 
-fn write_loop(mut connection: Connection, submissions: mpsc::Receiver<Submission>, _lock: File) {
-    while let Ok(first) = submissions.recv() {
-        let mut group = vec![first];
+fn write_loop(mut connection: Connection, jobs: mpsc::Receiver<Job>, _lock: File) {
+    let mut next = jobs.recv().ok();
+    while let Some(job) = next.take() {
+        let (first, reply) = match job {
+            Job::Reload(reply) => {
+                let _ = reply.send(load(&mut connection));
+                next = jobs.recv().ok();
+                continue;
+            }
+            Job::Commit(changes, reply) => (changes, reply),
+        };
+
+        // Take every commit already waiting, up to a bound; a reload waits for the next turn.
+        let mut group = vec![(first, reply)];
         let mut changes = group[0].0.len();
         while changes < MAX_GROUP {
-            match submissions.try_recv() {
-                Ok(next) => {
-                    changes += next.0.len();
-                    group.push(next);
+            match jobs.try_recv() {
+                Ok(Job::Commit(more, reply)) => {
+                    changes += more.len();
+                    group.push((more, reply));
+                }
+                Ok(reload) => {
+                    next = Some(reload);
+                    break;
                 }
                 Err(_) => break,
             }
@@ -350,10 +412,15 @@ fn write_loop(mut connection: Connection, submissions: mpsc::Receiver<Submission
         for (_, reply) in group {
             let _ = reply.send(result.clone());
         }
+        if next.is_none() {
+            next = jobs.recv().ok();
+        }
     }
 }
 
-fn apply(connection: &mut Connection, group: &[Submission]) -> rusqlite::Result<()> {
+type Group = Vec<(Vec<Change>, oneshot::Sender<Result<(), StoreError>>)>;
+
+fn apply(connection: &mut Connection, group: &Group) -> rusqlite::Result<()> {
     let transaction = connection.transaction()?;
     for change in group.iter().flat_map(|(changes, _)| changes) {
         apply_one(&transaction, change)?;
@@ -481,7 +548,7 @@ mod tests {
     #[tokio::test]
     async fn a_full_disk_fails_the_commit_and_keeps_what_was_committed() {
         let dir = temp_dir();
-        let (store, _) = SqliteStore::open_limited(&dir, Some(64)).unwrap();
+        let (store, _) = SqliteStore::open_limited(&dir, Some(256 * 1024)).unwrap();
         let record = QueueRecord {
             uid: 1,
             region: "us-east-1".into(),

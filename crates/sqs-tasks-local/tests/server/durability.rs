@@ -210,3 +210,129 @@ async fn a_data_directory_without_a_parent_or_with_a_corrupt_database_is_refused
         "{error:?}"
     );
 }
+
+#[tokio::test]
+async fn a_change_refused_for_lack_of_space_leaves_no_trace_in_memory_or_on_disk() {
+    let dir = TempDir::new();
+    let start = || async {
+        LocalSqs::builder()
+            .data_dir(&dir.0)
+            .max_data_size(400 * 1024)
+            .start()
+            .await
+            .unwrap()
+    };
+    let server = start().await;
+    let config = aws_sdk_sqs::Config::builder()
+        .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
+        .region(aws_sdk_sqs::config::Region::new("us-east-1"))
+        .endpoint_url(server.endpoint_url())
+        .credentials_provider(aws_sdk_sqs::config::Credentials::new(
+            "k", "s", None, None, "t",
+        ))
+        .retry_config(aws_sdk_sqs::config::retry::RetryConfig::disabled())
+        .build();
+    let sqs = aws_sdk_sqs::Client::from_conf(config);
+    let url = sqs
+        .create_queue()
+        .queue_name("full")
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+
+    let mut accepted = 0;
+    let mut refused = 0;
+    for _ in 0..40 {
+        match sqs
+            .send_message()
+            .queue_url(&url)
+            .message_body("x".repeat(60_000))
+            .send()
+            .await
+        {
+            Ok(_) => accepted += 1,
+            Err(error) => {
+                assert_eq!(crate::common::code(&error), "InternalError", "{error:?}");
+                refused += 1;
+            }
+        }
+    }
+    assert!(
+        accepted > 0 && refused > 0,
+        "{accepted} accepted, {refused} refused"
+    );
+    let count = |sqs: aws_sdk_sqs::Client, url: String| async move {
+        let out = sqs
+            .get_queue_attributes()
+            .queue_url(url)
+            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages)
+            .send()
+            .await
+            .unwrap();
+        out.attributes.unwrap()
+            [&aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages]
+            .parse::<usize>()
+            .unwrap()
+    };
+    assert_eq!(
+        count(sqs.clone(), url.clone()).await,
+        accepted,
+        "refused sends are not kept"
+    );
+
+    // Room comes back with a purge, and the server goes on.
+    sqs.purge_queue().queue_url(&url).send().await.unwrap();
+    sqs.send_message()
+        .queue_url(&url)
+        .message_body("after")
+        .send()
+        .await
+        .unwrap();
+    server.shutdown().await;
+
+    let server = start().await;
+    let sqs = crate::common::client(server.endpoint_url(), "us-east-1");
+    assert_eq!(count(sqs, url).await, 1);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn queues_that_are_each_others_dead_letter_queue_pass_a_message_only_on_receives() {
+    let h = Harness::start().await;
+    let a = h.queue_with("ping", &[("VisibilityTimeout", "0")]).await;
+    let b = h.queue_with("pong", &[("VisibilityTimeout", "0")]).await;
+    for (source, target) in [(&a, &b), (&b, &a)] {
+        let arn = h.attribute(target, "QueueArn").await.unwrap();
+        let policy = format!(r#"{{"deadLetterTargetArn":"{arn}","maxReceiveCount":1}}"#);
+        h.sqs
+            .set_queue_attributes()
+            .queue_url(source)
+            .attributes(
+                aws_sdk_sqs::types::QueueAttributeName::RedrivePolicy,
+                policy,
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+    h.send(&a, "ball").await;
+    assert_eq!(receive_count(&h.receive(&a, 1).await[0]), "1");
+    assert!(h.receive(&a, 1).await.is_empty(), "moved to pong");
+    // Delivered once in the queue it moved to, before moving on.
+    assert_eq!(receive_count(&h.receive(&b, 1).await[0]), "2");
+    assert!(h.receive(&b, 1).await.is_empty(), "moved back to ping");
+    assert_eq!(receive_count(&h.receive(&a, 1).await[0]), "3");
+    // A long poll on a queue whose message just left waits instead of spinning.
+    let out = h
+        .sqs
+        .receive_message()
+        .queue_url(&a)
+        .wait_time_seconds(1)
+        .send()
+        .await
+        .unwrap();
+    assert!(out.messages.is_none());
+    assert_eq!(h.counts(&b).await.0, 1);
+}
