@@ -336,3 +336,44 @@ async fn queues_that_are_each_others_dead_letter_queue_pass_a_message_only_on_re
     assert!(out.messages.is_none());
     assert_eq!(h.counts(&b).await.0, 1);
 }
+
+#[tokio::test]
+async fn the_database_does_not_grow_when_messages_come_and_go() {
+    let dir = TempDir::new();
+    let clock = Arc::new(ManualClock::new(1_700_000_000_000));
+    let database = dir.0.join("sqs-tasks.db");
+    let mut sizes = Vec::new();
+    for round in 0..3 {
+        let h = Harness::over(&dir, clock.clone()).await;
+        let url = h.queue_with("churn", &[("MessageRetentionPeriod", "60")]).await;
+        for batch in 0..100 {
+            let entries = (0..10)
+                .map(|i| {
+                    aws_sdk_sqs::types::SendMessageBatchRequestEntry::builder()
+                        .id(format!("e{i}"))
+                        .message_body(format!("{round}-{batch}-{i}-{}", "x".repeat(1024)))
+                        .build()
+                        .unwrap()
+                })
+                .collect();
+            h.sqs.send_message_batch().queue_url(&url).set_entries(Some(entries)).send().await.unwrap();
+        }
+        // Half are deleted, the other half expire.
+        for _ in 0..50 {
+            for message in h.receive(&url, 10).await {
+                h.sqs
+                    .delete_message()
+                    .queue_url(&url)
+                    .receipt_handle(message.receipt_handle().unwrap())
+                    .send()
+                    .await
+                    .unwrap();
+            }
+        }
+        clock.advance(Duration::from_secs(61));
+        assert_eq!(h.counts(&url).await, (0, 0, 0));
+        h.server.shutdown().await;
+        sizes.push(std::fs::metadata(&database).unwrap().len());
+    }
+    assert!(sizes[2] <= sizes[0] + sizes[0] / 10, "the database kept growing: {sizes:?}");
+}
