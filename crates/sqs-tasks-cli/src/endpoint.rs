@@ -93,6 +93,22 @@ impl Sqs {
             .await
             .map_err(|err| self.framework_error(&err, name))
     }
+
+    /// Like [`queue`](Self::queue), with long polls of `wait` at most. A worker that stops
+    /// waits for its poll in flight (so no message it brings is left hidden), so a short
+    /// wait makes stops quick where they are expected, at the price of more requests.
+    pub(crate) async fn queue_polling(
+        &self,
+        name: &str,
+        wait: std::time::Duration,
+    ) -> Result<sqs_tasks::QueueClient, CliError> {
+        sqs_tasks::QueueClient::builder(self.sdk.clone())
+            .queue(name)
+            .wait_time(wait)
+            .build()
+            .await
+            .map_err(|err| self.framework_error(&err, name))
+    }
 }
 
 /// Resolves the endpoint and region, and builds the client.

@@ -27,7 +27,9 @@ pub(crate) fn install(on_force: impl Fn() + Send + 'static) -> Result<Cancellati
             count += 1;
             if count == 1 {
                 tracing::warn!(
-                    "{name} received: stopping gracefully; send it again to stop at once"
+                    "{name} received: stopping gracefully (running tasks finish, and a long \
+                     poll in flight returns, up to the shutdown deadline); send it again to \
+                     stop at once"
                 );
                 stop.cancel();
             } else {

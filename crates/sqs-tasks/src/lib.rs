@@ -30,6 +30,8 @@
 //!   bare `QueueClient` as well as inside the worker.
 //! - [`Worker`]: a handler, a lifecycle and a concurrency. It receives only what it has room
 //!   for, coalesces settlements into batch requests, and shuts down gracefully.
+//! - [`Handler`]: what the worker runs for each message; [`Handler::and_then`] chains a step
+//!   that acts on the handler's result (sends it on, stores it) before the message is acked.
 //! - [`TaskError`]: a handler's error, which can ask for a retry delay or mark the failure as
 //!   permanent (then the message goes to the dead-letter queue).
 //!
@@ -76,7 +78,7 @@ pub use error::Error;
 pub use message::{AttributeValue, Message, MessageBuilder};
 pub use settle::{Disposal, Settle};
 pub use task_error::{TaskError, TaskFailure};
-pub use worker::{Handler, StatsHandle, Worker, WorkerBuilder, WorkerError, WorkerStats};
+pub use worker::{AndThen, Handler, StatsHandle, Worker, WorkerBuilder, WorkerError, WorkerStats};
 
 /// The README's Rust examples, compiled with the tests so they stay true.
 #[cfg(doctest)]

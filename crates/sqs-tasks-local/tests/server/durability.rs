@@ -345,7 +345,9 @@ async fn the_database_does_not_grow_when_messages_come_and_go() {
     let mut sizes = Vec::new();
     for round in 0..3 {
         let h = Harness::over(&dir, clock.clone()).await;
-        let url = h.queue_with("churn", &[("MessageRetentionPeriod", "60")]).await;
+        let url = h
+            .queue_with("churn", &[("MessageRetentionPeriod", "60")])
+            .await;
         for batch in 0..100 {
             let entries = (0..10)
                 .map(|i| {
@@ -356,7 +358,13 @@ async fn the_database_does_not_grow_when_messages_come_and_go() {
                         .unwrap()
                 })
                 .collect();
-            h.sqs.send_message_batch().queue_url(&url).set_entries(Some(entries)).send().await.unwrap();
+            h.sqs
+                .send_message_batch()
+                .queue_url(&url)
+                .set_entries(Some(entries))
+                .send()
+                .await
+                .unwrap();
         }
         // Half are deleted, the other half expire.
         for _ in 0..50 {
@@ -375,5 +383,8 @@ async fn the_database_does_not_grow_when_messages_come_and_go() {
         h.server.shutdown().await;
         sizes.push(std::fs::metadata(&database).unwrap().len());
     }
-    assert!(sizes[2] <= sizes[0] + sizes[0] / 10, "the database kept growing: {sizes:?}");
+    assert!(
+        sizes[2] <= sizes[0] + sizes[0] / 10,
+        "the database kept growing: {sizes:?}"
+    );
 }

@@ -44,16 +44,24 @@ impl QueueClient {
     /// Not cancel safe: cancelled between the copy and the delete, the message exists in both
     /// queues and will be received again from its own.
     pub async fn dead_letter(&self, message: &Message, reason: &str) -> Result<Disposal, Error> {
-        let disposal = match self.dead_letter_queue_url().await? {
-            Some(queue_url) => {
-                self.send_to(&queue_url, &dead_letter_copy(message, reason))
-                    .await?;
-                Disposal::DeadLettered { queue_url }
-            }
-            None => Disposal::Deleted,
-        };
+        let disposal = self.copy_to_dead_letter(message, reason).await?;
         QueueClient::ack(self, message).await?;
         Ok(disposal)
+    }
+
+    /// The first half of [`QueueClient::dead_letter`]: sends the copy when the queue has a
+    /// dead-letter queue, and says where the message goes; the caller deletes it.
+    pub(crate) async fn copy_to_dead_letter(
+        &self,
+        message: &Message,
+        reason: &str,
+    ) -> Result<Disposal, Error> {
+        let Some(queue_url) = self.dead_letter_queue_url().await? else {
+            return Ok(Disposal::Deleted);
+        };
+        self.send_to(&queue_url, &dead_letter_copy(message, reason))
+            .await?;
+        Ok(Disposal::DeadLettered { queue_url })
     }
 
     async fn lookup_dead_letter_url(&self) -> Result<Option<String>, Error> {

@@ -74,6 +74,16 @@ pub trait Lifecycle: Send + Sync {
     fn visibility_timeout(&self) -> Option<Duration> {
         None
     }
+
+    /// True when the lifecycle keeps the message hidden for as long as its handler runs (as a
+    /// [`Heartbeat`] does, up to SQS's 12 hours), so that a handler may outlive the visibility
+    /// timeout it was received with. A lifecycle that wraps another forwards its answer.
+    ///
+    /// The worker reads it to refuse a handler timeout that would let a handler run on after
+    /// its message became visible again.
+    fn extends_visibility(&self) -> bool {
+        false
+    }
 }
 
 /// What a lifecycle did with a message.

@@ -12,11 +12,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::Semaphore;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 pub use builder::WorkerBuilder;
-pub use handler::Handler;
+pub use handler::{AndThen, Handler};
 pub use stats::{StatsHandle, WorkerStats};
 
 use crate::lifecycle::{Lifecycle, Plain};
@@ -34,7 +35,12 @@ use crate::{Error, QueueClient};
 /// - Receive errors back off with jitter; a missing queue or denied access stops the worker
 ///   with that error.
 /// - Shutdown: stop receiving, let handlers finish up to a deadline, release (make visible
-///   again) the messages of those that did not, send pending settlements, return.
+///   again) the messages of those that did not, send pending settlements, return. A receive
+///   already sent is not dropped (SQS may have picked messages for it): it is awaited up to the
+///   same deadline and what it returns is released unhandled. So an idle worker, whose long
+///   poll waits for messages that do not come, takes up to the client's
+///   [wait time](crate::QueueClientBuilder::wait_time) to stop (20 s by default), or the
+///   shutdown deadline if that is shorter.
 ///
 /// ```no_run
 /// # async fn demo(client: sqs_tasks::QueueClient) -> Result<(), Box<dyn std::error::Error>> {
@@ -116,7 +122,8 @@ struct Shared<H, L> {
     /// Cancelled to stop receiving (shutdown, or a fatal receive error); from then on the
     /// batcher sends settlements at once rather than waiting for company.
     stop_receiving: CancellationToken,
-    /// Cancelled when the shutdown deadline passes: unfinished handlings release their message.
+    /// Cancelled when the shutdown deadline passes: unfinished handlings release their message
+    /// and receives still in flight are dropped.
     abort: CancellationToken,
     fatal: Mutex<Option<Error>>,
 }
@@ -138,11 +145,18 @@ impl<H: Handler, L: Lifecycle + 'static> Worker<H, L> {
     /// Runs until `shutdown` completes (a `CancellationToken::cancelled_owned()`, a signal...)
     /// or receiving fails for good, then shuts down gracefully and returns the final counters.
     ///
+    /// Shutting down takes as long as the slowest of: the handlings still running, and the
+    /// receive in flight (a long poll on an empty queue lasts the client's wait time); never
+    /// much longer than the shutdown deadline, after which unfinished handlings are released
+    /// and receives dropped.
+    ///
     /// # Cancel safety
     ///
-    /// Dropping this future skips the graceful shutdown: handlings already spawned go on in
-    /// the background, but messages in flight are not released and nothing new is received.
-    /// Prefer completing `shutdown` and awaiting the returned future.
+    /// Dropping this future stops receiving (a receive already sent is still awaited in the
+    /// background and what it returns released) but skips the rest of the graceful shutdown:
+    /// handlings already started go on in the background, without the shutdown deadline, and
+    /// settle their messages as usual; nothing tells when they are done. Prefer completing
+    /// `shutdown` and awaiting the returned future.
     pub async fn run(
         self,
         shutdown: impl Future<Output = ()> + Send,
@@ -165,6 +179,9 @@ impl<H: Handler, L: Lifecycle + 'static> Worker<H, L> {
             fatal: Mutex::new(None),
         });
         tracing::debug!(queue = %shared.config.client.queue_url(), concurrency = shared.config.concurrency, "worker started");
+        // The receive loops are tasks of their own: without this, dropping `run` would leave
+        // them receiving, and handing out messages, for ever.
+        let _stop_on_drop = shared.stop_receiving.clone().drop_guard();
         receiver::start(&shared);
 
         tokio::select! {
@@ -188,24 +205,29 @@ impl<H: Handler, L: Lifecycle + 'static> Worker<H, L> {
     }
 }
 
-/// Stops receiving, waits for handlings up to the deadline, then has the rest release their
-/// messages and waits for that.
+/// Stops receiving, waits for receives already sent and for handlings up to the deadline, then
+/// has the rest release their messages and waits for that.
 async fn shutdown_gracefully<H, L>(shared: &Shared<H, L>) {
     shared.stop_receiving.cancel();
     shared.receivers.close();
-    shared.receivers.wait().await;
+    let deadline = Instant::now() + shared.config.shutdown_deadline;
 
-    shared.handlings.close();
-    let deadline = shared.config.shutdown_deadline;
-    if tokio::time::timeout(deadline, shared.handlings.wait())
-        .await
-        .is_err()
-    {
-        tracing::debug!(
-            unfinished = shared.handlings.len(),
-            "shutdown deadline passed, releasing unfinished messages"
-        );
-        shared.abort.cancel();
+    // Receive loops first: until they end, one may still hand out what it received before
+    // receiving stopped.
+    let finished = async {
+        shared.receivers.wait().await;
+        shared.handlings.close();
         shared.handlings.wait().await;
+    };
+    if tokio::time::timeout_at(deadline, finished).await.is_ok() {
+        return;
     }
+    tracing::debug!(
+        unfinished = shared.handlings.len(),
+        "shutdown deadline passed, releasing unfinished messages"
+    );
+    shared.abort.cancel();
+    shared.receivers.wait().await;
+    shared.handlings.close();
+    shared.handlings.wait().await;
 }

@@ -1,13 +1,14 @@
 //! Counters a running worker updates and anyone can read.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::AtomicU64;
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
 
 /// A snapshot of a worker's counters.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct WorkerStats {
-    /// Messages received.
+    /// Messages received and handed to the handler.
     pub received: u64,
     /// Messages handled successfully and acked.
     pub succeeded: u64,
@@ -18,13 +19,17 @@ pub struct WorkerStats {
     pub failed: u64,
     /// Of the `failed` messages, those moved to the dead-letter queue.
     pub dead_lettered: u64,
-    /// Messages released unfinished because the shutdown deadline passed.
+    /// Messages given back unhandled at shutdown: those whose handler had not finished by the
+    /// shutdown deadline, and those a receive already sent returned after shutdown began.
     pub released: u64,
     /// Settlements that SQS refused or that did not reach it; those messages come back when
     /// their visibility timeout ends.
     pub settle_errors: u64,
     /// Messages being handled right now.
     pub in_flight: u64,
+    /// Receive loops running right now: one while idle, more under load (at most the worker's
+    /// `max_receivers`), none once stopped.
+    pub receive_loops: u64,
 }
 
 /// A handle on a worker's counters, cheap to clone and to read while the worker runs.
@@ -43,6 +48,7 @@ struct Counters {
     released: AtomicU64,
     settle_errors: AtomicU64,
     in_flight: AtomicU64,
+    receive_loops: AtomicU64,
 }
 
 /// One event that moves the counters.
@@ -72,7 +78,26 @@ impl StatsHandle {
             released: c.released.load(Relaxed),
             settle_errors: c.settle_errors.load(Relaxed),
             in_flight: c.in_flight.load(Relaxed),
+            receive_loops: c.receive_loops.load(Relaxed),
         }
+    }
+
+    /// Counts the primary receive loop.
+    pub(crate) fn receive_loop_started(&self) {
+        self.counters.receive_loops.fetch_add(1, Relaxed);
+    }
+
+    /// Counts one more receive loop unless `max` already run; returns the new count if added.
+    /// The counter is the bound's only source of truth, so concurrent callers cannot exceed it.
+    pub(crate) fn try_add_receive_loop(&self, max: usize) -> Option<u64> {
+        let max = max as u64;
+        let loops = &self.counters.receive_loops;
+        let before = loops.fetch_update(AcqRel, Acquire, |n| (n < max).then_some(n + 1));
+        before.ok().map(|n| n + 1)
+    }
+
+    pub(crate) fn receive_loop_ended(&self) {
+        self.counters.receive_loops.fetch_sub(1, AcqRel);
     }
 
     pub(crate) fn record(&self, event: Event) {

@@ -18,19 +18,37 @@ enum Call {
     DeadLetter(String),
 }
 
-/// A settler that records calls, and can be told to fail keep-alives.
+/// A settler that records calls, and can be told to fail keep-alives (all, or the first one).
 #[derive(Default)]
 struct Recorder {
     calls: Mutex<Vec<(Instant, Call)>>,
-    keep_alive_error: Option<Error>,
+    keep_alive_error: Mutex<Option<Error>>,
+    fail_once: bool,
 }
 
 impl Recorder {
     fn failing_keep_alive(error: Error) -> Self {
         Recorder {
-            keep_alive_error: Some(error),
+            keep_alive_error: Mutex::new(Some(error)),
             ..Recorder::default()
         }
+    }
+
+    fn failing_first_keep_alive(error: Error) -> Self {
+        Recorder {
+            fail_once: true,
+            ..Recorder::failing_keep_alive(error)
+        }
+    }
+
+    /// When each keep-alive was requested (each takes 0.3 s), from `start`.
+    fn keep_alive_times(&self, start: Instant) -> Vec<Duration> {
+        let calls = self.calls();
+        let beats = calls
+            .iter()
+            .filter(|(_, c)| matches!(c, Call::KeepAlive(_)));
+        let requested = beats.map(|(at, _)| *at - Duration::from_millis(300));
+        requested.map(|at| at.duration_since(start)).collect()
     }
 
     fn calls(&self) -> Vec<(Instant, Call)> {
@@ -57,7 +75,13 @@ impl Settle for Recorder {
         // A slow request: the heartbeat must wait for it before the settlement.
         tokio::time::sleep(Duration::from_millis(300)).await;
         self.record(Call::KeepAlive(duration));
-        self.keep_alive_error.clone().map_or(Ok(()), Err)
+        let mut error = self.keep_alive_error.lock().unwrap();
+        let failure = if self.fail_once {
+            error.take()
+        } else {
+            error.clone()
+        };
+        failure.map_or(Ok(()), Err)
     }
 
     async fn dead_letter(&self, _: &Message, reason: &str) -> Result<Disposal, Error> {
@@ -138,24 +162,48 @@ async fn failing_heartbeat_does_not_stop_the_handler() {
     );
 }
 
-#[tokio::test(start_paused = true)]
-async fn transient_heartbeat_errors_are_retried_at_the_next_beat() {
-    let throttled = Error::Service {
+fn throttled() -> Error {
+    Error::Service {
         code: "RequestThrottled".into(),
         message: "slow down".into(),
-    };
-    let settler = Recorder::failing_keep_alive(throttled);
-    let message = Message::builder("m", "body").build();
-    heartbeat(4, 2)
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn failed_beat_is_retried_before_the_message_becomes_visible() {
+    let settler = Recorder::failing_first_keep_alive(throttled());
+    let start = Instant::now();
+    let message = Message::builder("m", "body").received_at(start).build();
+    heartbeat(30, 15)
+        .run(&settler, &message, work(Duration::from_secs(40)))
+        .await
+        .unwrap();
+    // The beat at 15 s fails; the message is hidden until 30 s, so the retry comes halfway
+    // there (a whole interval later, at 30 s, it could already be received elsewhere).
+    let secs = Duration::from_secs_f64;
+    assert_eq!(
+        settler.keep_alive_times(start),
+        vec![secs(15.0), secs(22.5), secs(37.5)]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn persistent_heartbeat_errors_are_retried_without_stopping_the_handler() {
+    let settler = Recorder::failing_keep_alive(throttled());
+    let start = Instant::now();
+    let message = Message::builder("m", "body").received_at(start).build();
+    let outcome = heartbeat(4, 2)
         .run(&settler, &message, work(Duration::from_millis(6_500)))
         .await
         .unwrap();
-    let beats = settler
-        .calls()
-        .iter()
-        .filter(|(_, c)| matches!(c, Call::KeepAlive(_)))
-        .count();
-    assert_eq!(beats, 3);
+    assert_eq!(outcome, Outcome::Succeeded);
+    // Hidden until 4 s: retries at 3 s and 4 s, then, the message being visible already,
+    // at the interval again.
+    let secs = Duration::from_secs;
+    assert_eq!(
+        settler.keep_alive_times(start),
+        vec![secs(2), secs(3), secs(4), secs(6)]
+    );
 }
 
 #[tokio::test(start_paused = true)]

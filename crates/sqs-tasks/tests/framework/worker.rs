@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use sqs_tasks::lifecycle::{ExponentialRetry, Heartbeat, Plain};
-use sqs_tasks::{Error, Message, OutgoingMessage, QueueClient, TaskError, Worker};
+use sqs_tasks::{Error, Handler, Message, OutgoingMessage, QueueClient, TaskError, Worker};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -197,6 +197,7 @@ async fn handler_timeout_cancels_the_handler_and_retries_the_message() {
         Ok::<_, TaskError>(())
     })
     .handler_timeout(Duration::from_millis(300))
+    .visibility_timeout(Duration::from_secs(30))
     .build()
     .unwrap();
     let stats = worker.stats();
@@ -380,4 +381,226 @@ async fn receive_errors_back_off_instead_of_looping() {
         (2..=10).contains(&attempts),
         "{attempts} receive attempts in 3 s"
     );
+}
+
+#[tokio::test]
+async fn receive_in_flight_at_shutdown_is_awaited_and_its_messages_released_unhandled() {
+    let env = Env::start().await;
+    let client = env
+        .queue("worker-poll-at-stop", 30, Duration::from_secs(5))
+        .await;
+    let handled = Arc::new(AtomicUsize::new(0));
+    let seen = Arc::clone(&handled);
+    let worker = Worker::builder(client.clone(), move |_m: Message| {
+        seen.fetch_add(1, Ordering::SeqCst);
+        async { Ok::<_, TaskError>(()) }
+    })
+    .build()
+    .unwrap();
+    let stop = CancellationToken::new();
+    let run = tokio::spawn(worker.run(stop.clone().cancelled_owned()));
+
+    // The worker's long poll waits on the empty queue; shutdown begins, then a message arrives
+    // and SQS gives it to that poll.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    stop.cancel();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    client.send("late").await.unwrap();
+
+    let stats = tokio::time::timeout(Duration::from_secs(10), run)
+        .await
+        .expect("shutdown ends with the poll")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        handled.load(Ordering::SeqCst),
+        0,
+        "no handler starts after shutdown"
+    );
+    assert_eq!((stats.received, stats.released), (0, 1));
+    // Visible again at once, not after the 30 s visibility timeout.
+    let visible = visible_now(&env, client.queue_url()).await;
+    let bodies: Vec<_> = visible.iter().map(|m| m.body().unwrap()).collect();
+    assert_eq!(bodies, vec!["late"]);
+    env.shutdown().await;
+}
+
+#[tokio::test]
+async fn idle_worker_stops_within_the_shutdown_deadline_even_during_a_long_poll() {
+    let env = Env::start().await;
+    let client = env
+        .queue("worker-idle-stop", 30, Duration::from_secs(10))
+        .await;
+    let worker = Worker::builder(client, |_m: Message| async { Ok::<_, TaskError>(()) })
+        .shutdown_deadline(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let stop = CancellationToken::new();
+    let run = tokio::spawn(worker.run(stop.clone().cancelled_owned()));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    let asked = tokio::time::Instant::now();
+    stop.cancel();
+    let stats = run.await.unwrap().unwrap();
+    let took = asked.elapsed();
+    assert!(took < Duration::from_secs(3), "shutdown took {took:?}");
+    assert_eq!(stats.receive_loops, 0);
+    env.shutdown().await;
+}
+
+#[tokio::test]
+async fn under_load_receive_loops_are_added_up_to_the_bound_and_idle_one_long_poll_remains() {
+    let env = Env::start().await;
+    let client = env.queue("worker-scale", 30, Duration::from_secs(1)).await;
+    fill(&client, 600).await;
+    let worker = Worker::builder(client, |_m: Message| async {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        Ok::<_, TaskError>(())
+    })
+    .concurrency(100)
+    .max_receivers(3)
+    .build()
+    .unwrap();
+    let stats = worker.stats();
+    let stop = CancellationToken::new();
+    let run = tokio::spawn(worker.run(stop.clone().cancelled_owned()));
+
+    // Under load: more than one loop, never more than the bound. (Sampled, bounded in time.)
+    let mut most = 0;
+    let started = tokio::time::Instant::now();
+    while stats.snapshot().succeeded < 600 {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "600 messages in 60 s"
+        );
+        most = most.max(stats.snapshot().receive_loops);
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    assert!((2..=3).contains(&most), "{most} receive loops at most");
+
+    // Idle: the added loops end after an empty receive, and one long poll remains.
+    eventually("a single receive loop", || {
+        stats.snapshot().receive_loops == 1
+    })
+    .await;
+    if let Some(before) = env.request_count() {
+        tokio::time::sleep(Duration::from_millis(3500)).await;
+        let requests = env.request_count().unwrap() - before;
+        // Long polls of 1 s for 3.5 s: four receives at most.
+        assert!(requests <= 4, "{requests} requests in 3.5 s while idle");
+    }
+    stop.cancel();
+    run.await.unwrap().unwrap();
+    env.shutdown().await;
+}
+
+#[tokio::test]
+async fn and_then_gets_each_result_before_the_ack_and_its_failure_retries_the_message() {
+    let env = Env::start().await;
+    let client = env.queue("worker-then", 30, Duration::from_secs(1)).await;
+    let results = env
+        .queue("worker-then-out", 30, Duration::from_secs(1))
+        .await;
+    for body in ["a", "b"] {
+        client.send(body).await.unwrap();
+    }
+    let shout = |m: Message| async move { Ok::<_, TaskError>(m.body().to_uppercase()) };
+    let sink = results.clone();
+    let publish = move |m: Message, loud: String| {
+        let sink = sink.clone();
+        async move {
+            if m.body() == "b" && m.receive_count() == 1 {
+                return Err(TaskError::new("results queue unavailable"));
+            }
+            sink.send(loud).await?;
+            Ok::<_, TaskError>(m.id().len())
+        }
+    };
+    let worker = Worker::builder(client.clone(), shout.and_then(publish))
+        .build()
+        .unwrap();
+    let stats = worker.stats();
+    let stop = CancellationToken::new();
+    let run = tokio::spawn(worker.run(stop.clone().cancelled_owned()));
+    eventually("both delivered", || stats.snapshot().succeeded == 2).await;
+    stop.cancel();
+    let s = run.await.unwrap().unwrap();
+    // The failed delivery of "b" kept it from being acked: it came back and was done again.
+    assert_eq!((s.received, s.succeeded, s.retried), (3, 2, 1));
+    let mut delivered: Vec<String> = visible_now(&env, results.queue_url())
+        .await
+        .iter()
+        .map(|m| m.body().unwrap().to_owned())
+        .collect();
+    delivered.sort();
+    assert_eq!(delivered, vec!["A", "B"]);
+    assert_eq!(counts(&env, client.queue_url()).await, (0, 0));
+    env.shutdown().await;
+}
+
+#[tokio::test]
+async fn handler_timeout_that_outlives_the_visibility_is_refused_without_a_heartbeat() {
+    let env = Env::start().await;
+    let client = env.queue("worker-limit", 30, Duration::from_secs(1)).await;
+    let handler = |_m: Message| async { Ok::<_, TaskError>(()) };
+    let builder = || Worker::builder(client.clone(), handler);
+
+    let too_long = builder()
+        .visibility_timeout(Duration::from_secs(30))
+        .handler_timeout(Duration::from_secs(60))
+        .build();
+    assert!(matches!(too_long, Err(Error::Config(_))));
+    let unknown_visibility = builder().handler_timeout(Duration::from_secs(10)).build();
+    assert!(matches!(unknown_visibility, Err(Error::Config(_))));
+    let fits = builder()
+        .visibility_timeout(Duration::from_secs(30))
+        .handler_timeout(Duration::from_secs(20))
+        .build();
+    assert!(fits.is_ok());
+
+    let heartbeat = Heartbeat::builder(Plain)
+        .visibility(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    let kept_hidden = builder()
+        .lifecycle(heartbeat)
+        .handler_timeout(Duration::from_secs(600))
+        .build();
+    assert!(kept_hidden.is_ok());
+    env.shutdown().await;
+}
+
+#[tokio::test]
+async fn dropping_the_run_future_stops_receiving() {
+    let env = Env::start().await;
+    let client = env
+        .queue("worker-dropped", 30, Duration::from_secs(1))
+        .await;
+    client.send("before").await.unwrap();
+    let handled = Arc::new(AtomicUsize::new(0));
+    let seen = Arc::clone(&handled);
+    let worker = Worker::builder(client.clone(), move |_m: Message| {
+        seen.fetch_add(1, Ordering::SeqCst);
+        async { Ok::<_, TaskError>(()) }
+    })
+    .build()
+    .unwrap();
+    let stats = worker.stats();
+    let run = tokio::spawn(worker.run(std::future::pending()));
+    eventually("the first message handled", || {
+        stats.snapshot().succeeded == 1
+    })
+    .await;
+
+    run.abort();
+    assert!(run.await.unwrap_err().is_cancelled());
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    client.send("after").await.unwrap();
+    // Past the 1 s poll that was in flight: a live loop would have received it by now.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(handled.load(Ordering::SeqCst), 1);
+    let visible = visible_now(&env, client.queue_url()).await;
+    let bodies: Vec<_> = visible.iter().map(|m| m.body().unwrap()).collect();
+    assert_eq!(bodies, vec!["after"]);
+    env.shutdown().await;
 }

@@ -93,7 +93,10 @@ async fn pipeline(
     ]);
     let queue_url = create(sqs, QUEUE, attributes).await?;
     create(sqs, RESULTS_QUEUE, HashMap::new()).await?;
-    let tasks = sqs.queue(&queue_url).await?;
+    // The demo ends by stopping its worker, which waits for the poll in flight: keep it short.
+    let tasks = sqs
+        .queue_polling(&queue_url, std::time::Duration::from_secs(1))
+        .await?;
     let results_client = sqs.queue(RESULTS_QUEUE).await?;
 
     let requests_at_start = server.request_count();

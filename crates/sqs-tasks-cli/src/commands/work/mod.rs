@@ -112,8 +112,17 @@ pub(crate) struct WorkArgs {
     until_empty: bool,
 }
 
+/// The long-poll wait of a worker started with `--until-empty`.
+const UNTIL_EMPTY_WAIT: Duration = Duration::from_secs(1);
+
 pub(crate) async fn run(args: WorkArgs, sqs: &Sqs, ui: &Ui) -> Result<(), CliError> {
-    let client = sqs.queue(&args.queue).await?;
+    // With --until-empty the stop is part of the plan: short polls keep it from waiting out
+    // a long poll on the emptied queue.
+    let client = if args.until_empty {
+        sqs.queue_polling(&args.queue, UNTIL_EMPTY_WAIT).await?
+    } else {
+        sqs.queue(&args.queue).await?
+    };
     let groups = groups::ProcessGroups::default();
     let runner = match (&args.exec, &args.http) {
         (Some(command), _) => handler::Runner::Exec(exec::Exec::new(

@@ -86,4 +86,11 @@ impl Lifecycle for WorkLifecycle {
             WorkLifecycle::Plain(retry) => retry.visibility_timeout(),
         }
     }
+
+    fn extends_visibility(&self) -> bool {
+        match self {
+            WorkLifecycle::Heartbeat(heartbeat) => heartbeat.extends_visibility(),
+            WorkLifecycle::Plain(retry) => retry.extends_visibility(),
+        }
+    }
 }

@@ -9,7 +9,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 pub use builder::HeartbeatBuilder;
-use plan::{Beat, plan_beat};
+use plan::{Beat, plan_beat, retry_at};
 
 use super::{Lifecycle, Outcome};
 use crate::{Error, Message, Settle, TaskFailure};
@@ -21,8 +21,9 @@ use crate::{Error, Message, Settle, TaskFailure};
 /// Guarantees:
 /// - no heartbeat runs after the handler returned: the heartbeat is stopped, and an extension
 ///   already in flight is awaited, before the inner lifecycle settles the message;
-/// - a failed extension is logged and never interrupts the handler; a message whose receipt
-///   handle no longer works is logged as lost and the heartbeat stops;
+/// - a failed extension is logged and never interrupts the handler; it is tried again before
+///   the message's current visibility runs out rather than a whole interval later; a message
+///   whose receipt handle no longer works is logged as lost and the heartbeat stops;
 /// - SQS hides a message at most 12 hours after its receive: the last extension ends exactly
 ///   there, a warning says the message will be delivered again, and the heartbeat stops;
 /// - beats are planned from the receive, so receive the message with a visibility timeout of at
@@ -56,6 +57,8 @@ impl<L> Heartbeat<L> {
     /// has started is finished before stopping, so that it cannot land after a settlement.
     async fn beat<S: Settle>(&self, settler: &S, message: &Message, stop: &CancellationToken) {
         let mut next = message.received_at() + self.interval;
+        // What the receive (with at least `visibility`, see `visibility_timeout`) bought.
+        let mut hidden_until = message.received_at() + self.visibility;
         loop {
             tokio::select! {
                 biased;
@@ -70,15 +73,21 @@ impl<L> Heartbeat<L> {
                 Beat::Last(extension) => (extension, true),
                 Beat::Capped => (Duration::ZERO, true),
             };
+            next = started + self.interval;
             if !extension.is_zero() {
                 match settler.keep_alive(message, extension).await {
-                    Ok(()) => tracing::trace!(message_id = message.id(), ?extension, "heartbeat"),
+                    Ok(()) => {
+                        tracing::trace!(message_id = message.id(), ?extension, "heartbeat");
+                        hidden_until = hidden_until.max(started + extension);
+                    }
                     Err(err) if err.is_message_gone() => {
                         tracing::warn!(message_id = message.id(), error = %err, "heartbeat failed: message lost, another consumer may receive it while this handler runs");
                         return;
                     }
                     Err(err) => {
-                        tracing::warn!(message_id = message.id(), error = %err, "heartbeat failed, will try again at the next beat");
+                        next = retry_at(started, hidden_until, self.interval);
+                        let retry_in = next - started;
+                        tracing::warn!(message_id = message.id(), error = %err, ?retry_in, "heartbeat failed, will try again");
                     }
                 }
             }
@@ -89,7 +98,6 @@ impl<L> Heartbeat<L> {
                 );
                 return;
             }
-            next = started + self.interval;
         }
     }
 }
@@ -129,5 +137,9 @@ impl<L: Lifecycle> Lifecycle for Heartbeat<L> {
                 .visibility_timeout()
                 .map_or(own, |inner| inner.max(own)),
         )
+    }
+
+    fn extends_visibility(&self) -> bool {
+        true
     }
 }

@@ -27,9 +27,41 @@ pub(super) fn plan_beat(received_at: Instant, now: Instant, visibility: Duration
     }
 }
 
+/// The soonest a failed beat is tried again: sooner would only add load to a struggling SQS.
+const MIN_RETRY: Duration = Duration::from_secs(1);
+
+/// When to try again after the beat started at `started` failed, the message being hidden until
+/// `hidden_until` by the last successful beat (or its receive).
+///
+/// A full interval later may be too late (with the default interval, half the visibility, it
+/// is exactly when the message becomes visible), so the retry comes halfway to `hidden_until`,
+/// at least [`MIN_RETRY`] and at most `interval` later. Once `hidden_until` has passed, the
+/// message is likely visible already and retries fall back to the interval.
+pub(super) fn retry_at(started: Instant, hidden_until: Instant, interval: Duration) -> Instant {
+    let left = hidden_until.saturating_duration_since(started);
+    if left.is_zero() {
+        return started + interval;
+    }
+    started + (left / 2).max(MIN_RETRY).min(interval)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn failed_beats_are_retried_before_the_message_becomes_visible() {
+        let t = Instant::now();
+        let secs = Duration::from_secs;
+        // Hidden until 30 s, beat at 15 s failed: retry at 22.5 s, not at 30 s.
+        let retry = retry_at(t + secs(15), t + secs(30), secs(15));
+        assert_eq!(retry, t + Duration::from_millis(22_500));
+        // Little time left: no sooner than a second; never later than the interval.
+        assert_eq!(retry_at(t, t + secs(1), secs(15)), t + secs(1));
+        assert_eq!(retry_at(t, t + secs(600), secs(15)), t + secs(15));
+        // Already visible: back to the interval.
+        assert_eq!(retry_at(t + secs(40), t + secs(30), secs(15)), t + secs(55));
+    }
 
     const HOUR: Duration = Duration::from_secs(3600);
     const VISIBILITY: Duration = Duration::from_secs(60);
