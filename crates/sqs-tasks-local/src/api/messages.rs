@@ -15,6 +15,7 @@ use crate::engine::message::{
 use crate::engine::queue::{NewMessage, Queue, ReceivedMessage};
 use crate::error::{ErrorCode, SqsError};
 use crate::protocol::params::Params;
+use crate::store::Commit;
 
 /// A validated message, with the checksums the sender gets back.
 struct Outgoing {
@@ -351,22 +352,21 @@ pub(super) async fn delete_message(cx: &Context<'_>, params: &Params) -> Result<
     Ok(json!({}))
 }
 
-pub(super) async fn delete_message_batch(
-    cx: &Context<'_>,
+/// Applies `settle` to each entry of a batch of receipt handles, then waits for the
+/// commits of those that succeeded.
+async fn settle_batch(
     params: &Params,
+    entry_shape: &str,
+    settle: impl Fn(&Params) -> Result<Commit, SqsError>,
 ) -> Result<Value, SqsError> {
-    let queue = cx.queue(params)?;
     let entries = params.entries("Entries")?;
-    validate::batch_entries(&entries, "DeleteMessageBatchRequestEntry")?;
+    validate::batch_entries(&entries, entry_shape)?;
     let mut successful = Vec::new();
     let mut failed = Vec::new();
     let mut commits = Vec::new();
     for entry in &entries {
         let id = entry.str("Id")?;
-        match entry
-            .str("ReceiptHandle")
-            .and_then(|handle| queue.delete(handle))
-        {
+        match settle(entry) {
             Ok(commit) => {
                 commits.push(commit);
                 successful.push(json!({ "Id": id }));
@@ -378,6 +378,17 @@ pub(super) async fn delete_message_batch(
         commit.wait().await?;
     }
     Ok(json!({ "Successful": successful, "Failed": failed }))
+}
+
+pub(super) async fn delete_message_batch(
+    cx: &Context<'_>,
+    params: &Params,
+) -> Result<Value, SqsError> {
+    let queue = cx.queue(params)?;
+    settle_batch(params, "DeleteMessageBatchRequestEntry", |entry| {
+        queue.delete(entry.str("ReceiptHandle")?)
+    })
+    .await
 }
 
 fn visibility_timeout(params: &Params) -> Result<u64, SqsError> {
@@ -411,28 +422,14 @@ pub(super) async fn change_message_visibility_batch(
     params: &Params,
 ) -> Result<Value, SqsError> {
     let queue = cx.queue(params)?;
-    let entries = params.entries("Entries")?;
-    validate::batch_entries(&entries, "ChangeMessageVisibilityBatchRequestEntry")?;
     let now = cx.engine.now();
-    let mut successful = Vec::new();
-    let mut failed = Vec::new();
-    let mut commits = Vec::new();
-    for entry in &entries {
-        let id = entry.str("Id")?;
-        let outcome = entry.str("ReceiptHandle").and_then(|handle| {
-            let timeout = visibility_timeout(entry)?;
-            queue.change_visibility(handle, timeout, now)
-        });
-        match outcome {
-            Ok(commit) => {
-                commits.push(commit);
-                successful.push(json!({ "Id": id }));
-            }
-            Err(e) => failed.push(batch_failure(id, &e)),
-        }
-    }
-    for commit in commits {
-        commit.wait().await?;
-    }
-    Ok(json!({ "Successful": successful, "Failed": failed }))
+    settle_batch(
+        params,
+        "ChangeMessageVisibilityBatchRequestEntry",
+        |entry| {
+            let handle = entry.str("ReceiptHandle")?;
+            queue.change_visibility(handle, visibility_timeout(entry)?, now)
+        },
+    )
+    .await
 }
