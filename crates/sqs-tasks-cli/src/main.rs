@@ -53,11 +53,22 @@ struct Cli {
     global: GlobalArgs,
 }
 
+/// An endpoint must be a whole URL: the SDK cannot guess the scheme.
+fn parse_endpoint(text: &str) -> Result<String, String> {
+    if text.starts_with("http://") || text.starts_with("https://") {
+        Ok(text.trim_end_matches('/').to_owned())
+    } else {
+        Err(format!(
+            "`{text}` is not a URL; write it with its scheme, e.g. http://{text}"
+        ))
+    }
+}
+
 /// Options every command accepts.
 #[derive(Debug, clap::Args)]
 pub(crate) struct GlobalArgs {
     /// SQS endpoint URL (default: from the AWS environment, else http://127.0.0.1:9324).
-    #[arg(long, global = true, value_name = "URL")]
+    #[arg(long, global = true, value_name = "URL", value_parser = parse_endpoint)]
     endpoint: Option<String>,
     /// AWS region (default: from the AWS environment, else us-east-1 for the local server).
     #[arg(long, global = true)]

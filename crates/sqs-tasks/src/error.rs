@@ -1,6 +1,6 @@
 //! The errors of SQS operations, independent of the SDK's own types.
 
-use aws_sdk_sqs::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_sqs::error::{ProvideErrorMetadata, SdkError};
 
 /// An SQS operation that did not succeed.
 ///
@@ -105,7 +105,7 @@ impl Error {
     pub(crate) fn from_sdk<E, R>(err: SdkError<E, R>, queue: &str) -> Error
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug,
+        R: std::fmt::Debug + 'static,
     {
         match &err {
             SdkError::ServiceError(ctx) => {
@@ -115,15 +115,31 @@ impl Error {
                         Error::from_code(code, service_err.message().unwrap_or(""), queue)
                     }
                     None => Error::Transport {
-                        detail: DisplayErrorContext(&err).to_string(),
+                        detail: error_chain(&err),
                     },
                 }
             }
             _ => Error::Transport {
-                detail: DisplayErrorContext(&err).to_string(),
+                detail: error_chain(&err),
             },
         }
     }
+}
+
+/// An error and its causes, each said once, outermost first: `dispatch failure: io error:
+/// Connection refused (os error 111)`.
+fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(err);
+    while let Some(current) = next {
+        let text = current.to_string();
+        // Layers often repeat their cause's text; keep each sentence once.
+        if !parts.iter().any(|part| part.contains(&text)) {
+            parts.push(text);
+        }
+        next = current.source();
+    }
+    parts.join(": ")
 }
 
 #[cfg(test)]

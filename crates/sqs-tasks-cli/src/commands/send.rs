@@ -26,15 +26,16 @@ pub(crate) struct SendArgs {
     /// The queue's name or URL.
     #[arg(long)]
     queue: String,
-    /// The body of one message. Without it, messages are read one a line from --file or
-    /// from standard input (empty lines are skipped).
+    /// The body of one message; `-` reads messages one a line from standard input. Without
+    /// it, messages are read one a line from --file or from standard input (empty lines are
+    /// skipped).
     #[arg(conflicts_with = "file")]
     body: Option<String>,
     /// A file of messages, one a line (JSON Lines, typically); `-` for standard input.
     #[arg(long, value_name = "PATH")]
     file: Option<String>,
     /// Deliver the messages only after this delay (at most 15m).
-    #[arg(long, value_parser = duration::parse, value_name = "DURATION")]
+    #[arg(long, value_parser = parse_delay, value_name = "DURATION")]
     delay: Option<Duration>,
     /// A message attribute, NAME=VALUE (a string) or NAME:Number=VALUE; repeatable, at most 10.
     #[arg(long = "attribute", value_parser = parse_attribute, value_name = "NAME=VALUE")]
@@ -43,7 +44,7 @@ pub(crate) struct SendArgs {
 
 pub(crate) async fn run(args: SendArgs, sqs: &Sqs, ui: &Ui) -> Result<(), CliError> {
     let client = sqs.queue(&args.queue).await?;
-    if let Some(body) = &args.body {
+    if let Some(body) = args.body.as_ref().filter(|body| body.as_str() != "-") {
         let id = client
             .send(message(&args, body.clone()))
             .await
@@ -83,6 +84,17 @@ pub(crate) async fn run(args: SendArgs, sqs: &Sqs, ui: &Ui) -> Result<(), CliErr
         ),
         Exit::Incomplete,
     ))
+}
+
+/// A delay SQS accepts: at most 15 minutes, in whole seconds.
+fn parse_delay(text: &str) -> Result<Duration, String> {
+    let delay = duration::parse(text)?;
+    if delay > Duration::from_secs(900) {
+        return Err(format!(
+            "`{text}` is longer than SQS allows for a delay (at most 15m)"
+        ));
+    }
+    Ok(delay)
 }
 
 fn message(args: &SendArgs, body: String) -> OutgoingMessage {

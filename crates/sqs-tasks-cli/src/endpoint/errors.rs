@@ -1,6 +1,6 @@
 //! SQS errors turned into sentences that say what to do next.
 
-use aws_sdk_sqs::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_sqs::error::{ProvideErrorMetadata, SdkError};
 
 use super::Sqs;
 use crate::error::{CliError, Exit};
@@ -29,7 +29,7 @@ impl Sqs {
     pub(crate) fn sdk_error<E, R>(&self, err: SdkError<E, R>, queue: Option<&str>) -> CliError
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug,
+        R: std::fmt::Debug + 'static,
     {
         let code = err.code().unwrap_or_default().to_owned();
         let message = err.message().unwrap_or_default().to_owned();
@@ -42,7 +42,7 @@ impl Sqs {
             (SdkError::ServiceError(_), c) if !c.is_empty() => {
                 Problem::Refused(format!("{code}: {message}"))
             }
-            _ => Problem::Unreachable(DisplayErrorContext(&err).to_string()),
+            _ => Problem::Unreachable(error_chain(&err)),
         };
         self.explain(problem, queue)
     }
@@ -68,7 +68,7 @@ impl Sqs {
                     "; start the local server with `sqs-tasks serve`, or name another endpoint \
                      with --endpoint or AWS_ENDPOINT_URL_SQS"
                 } else {
-                    ""
+                    "; is a server listening there, and is the URL right?"
                 };
                 CliError::failed(format!("could not reach SQS at {at}: {detail}{hint}"))
             }
@@ -88,6 +88,20 @@ impl Sqs {
             format!("sqs-tasks {command}")
         }
     }
+}
+
+/// An error and its causes, each said once, outermost first.
+fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(err);
+    while let Some(current) = next {
+        let text = current.to_string();
+        if !parts.iter().any(|part| part.contains(&text)) {
+            parts.push(text);
+        }
+        next = current.source();
+    }
+    parts.join(": ")
 }
 
 fn is_denial(code: &str) -> bool {

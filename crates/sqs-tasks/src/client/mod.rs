@@ -105,7 +105,7 @@ impl QueueClient {
     fn error<E, R>(&self, err: aws_sdk_sqs::error::SdkError<E, R>) -> Error
     where
         E: aws_sdk_sqs::error::ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug,
+        R: std::fmt::Debug + 'static,
     {
         Error::from_sdk(err, &self.inner.queue_url)
     }
