@@ -71,8 +71,8 @@ mod task_error;
 mod worker;
 
 pub use client::{
-    Consume, FAILURE_REASON_ATTRIBUTE, MAX_WAIT_TIME, OutgoingMessage, QueueClient,
-    QueueClientBuilder,
+    Consume, FAILURE_REASON_ATTRIBUTE, MAX_WAIT_TIME, ORIGINAL_MESSAGE_ID_ATTRIBUTE,
+    OutgoingMessage, QueueClient, QueueClientBuilder,
 };
 pub use error::Error;
 pub use message::{AttributeValue, Message, MessageBuilder};

@@ -10,6 +10,10 @@ use crate::{AttributeValue, Error, Message};
 /// The message attribute that carries the failure reason into the dead-letter queue.
 pub const FAILURE_REASON_ATTRIBUTE: &str = "sqs_tasks.failure_reason";
 
+/// The message attribute that carries the original message's id into the dead-letter queue,
+/// so a logged id can be found there.
+pub const ORIGINAL_MESSAGE_ID_ATTRIBUTE: &str = "sqs_tasks.original_message_id";
+
 /// SQS allows at most this many message attributes.
 const MAX_ATTRIBUTES: usize = 10;
 
@@ -37,7 +41,9 @@ impl QueueClient {
     /// (body, attributes, and `reason` in the attribute [`FAILURE_REASON_ATTRIBUTE`]) is sent
     /// there first; then the message is deleted.
     ///
-    /// The copy is a new message: it gets a new id and its receive count starts again.
+    /// The copy is a new message: it gets a new id and its receive count starts again. The
+    /// original id travels in [`ORIGINAL_MESSAGE_ID_ATTRIBUTE`] when the message has room for
+    /// it (SQS allows ten attributes; the reason comes first).
     ///
     /// # Cancel safety
     ///
@@ -118,6 +124,12 @@ fn dead_letter_copy(message: &Message, reason: &str) -> OutgoingMessage {
         tracing::debug!(
             message_id = message.id(),
             "no room for the failure reason among the message's attributes"
+        );
+    }
+    if message.attributes().len() + 2 <= MAX_ATTRIBUTES {
+        copy = copy.attribute(
+            ORIGINAL_MESSAGE_ID_ATTRIBUTE,
+            AttributeValue::string(message.id()),
         );
     }
     if let Some(group) = message.group_id() {

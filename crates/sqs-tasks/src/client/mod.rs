@@ -15,7 +15,7 @@ use tokio::sync::OnceCell;
 
 pub use builder::QueueClientBuilder;
 pub use consume::Consume;
-pub use dead_letter::FAILURE_REASON_ATTRIBUTE;
+pub use dead_letter::{FAILURE_REASON_ATTRIBUTE, ORIGINAL_MESSAGE_ID_ATTRIBUTE};
 pub use send::OutgoingMessage;
 pub(crate) use settle::{capped_visibility, remaining_visibility};
 

@@ -4,7 +4,10 @@ use std::time::Duration;
 
 use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
 use sqs_tasks::lifecycle::{Lifecycle, Outcome, Plain};
-use sqs_tasks::{AttributeValue, FAILURE_REASON_ATTRIBUTE, OutgoingMessage, TaskError};
+use sqs_tasks::{
+    AttributeValue, FAILURE_REASON_ATTRIBUTE, ORIGINAL_MESSAGE_ID_ATTRIBUTE, OutgoingMessage,
+    TaskError,
+};
 
 use crate::harness::{Env, visible_now};
 
@@ -60,6 +63,11 @@ async fn permanent_failure_moves_the_message_to_the_dead_letter_queue_with_its_r
     assert_eq!(
         attributes[FAILURE_REASON_ATTRIBUTE].string_value(),
         Some("malformed input")
+    );
+    assert_eq!(
+        attributes[ORIGINAL_MESSAGE_ID_ATTRIBUTE].string_value(),
+        Some(message.id()),
+        "the copy can be found by the original's id"
     );
 
     tokio::time::sleep(Duration::from_millis(1100)).await;
