@@ -154,10 +154,10 @@ fn json(message: &Message) -> serde_json::Value {
 fn text(message: &Message) -> String {
     let id = message.message_id.as_deref().unwrap_or("?");
     let sent = sent_at(message).unwrap_or_else(|| "?".to_owned());
-    let mut out = format!(
-        "message {id}  received {} times (this peek included)  sent {sent}\n",
-        receive_count(message)
-    );
+    let count = receive_count(message);
+    let times = if count == 1 { "time" } else { "times" };
+    let mut out =
+        format!("message {id}  received {count} {times} (this peek included)  sent {sent}\n");
     for (name, value) in attributes(message) {
         out.push_str(&format!("  {name} = {value}\n"));
     }

@@ -25,7 +25,7 @@ pub(crate) struct StatsArgs {
     #[arg(long)]
     watch: bool,
     /// How often --watch refreshes.
-    #[arg(long, default_value = "2s", value_parser = duration::parse, value_name = "DURATION")]
+    #[arg(long, default_value = "2s", value_parser = parse_interval, value_name = "DURATION")]
     interval: Duration,
     /// One JSON object per queue and line instead of a table.
     #[arg(long)]
@@ -173,6 +173,17 @@ fn table(rows: &[QueueCounts]) -> String {
         out.push_str("(no queues)\n");
     }
     out
+}
+
+/// A refresh interval: a tenth of a second at least, so --watch never floods the endpoint.
+fn parse_interval(text: &str) -> Result<Duration, String> {
+    let interval = duration::parse(text)?;
+    if interval < Duration::from_millis(100) {
+        return Err(format!(
+            "`{text}` is too short for --interval (at least 100ms)"
+        ));
+    }
+    Ok(interval)
 }
 
 #[cfg(test)]

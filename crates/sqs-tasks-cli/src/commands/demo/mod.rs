@@ -44,7 +44,7 @@ pub(crate) struct DemoArgs {
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=100_000))]
     messages: u64,
     /// How many tasks run at once.
-    #[arg(long, short = 'c', default_value_t = 100)]
+    #[arg(long, short = 'c', default_value_t = 100, value_parser = super::parse_concurrency)]
     concurrency: usize,
     /// Give up (exit 4) if the tasks are not all done after this long.
     #[arg(long, default_value = "5m", value_parser = crate::duration::parse, value_name = "DURATION")]

@@ -77,7 +77,7 @@ pub(crate) struct WorkArgs {
     #[arg(long, value_name = "QUEUE")]
     results_queue: Option<String>,
     /// How many messages are handled at once.
-    #[arg(long, short = 'c', default_value_t = 16)]
+    #[arg(long, short = 'c', default_value_t = 16, value_parser = super::parse_concurrency)]
     concurrency: usize,
     /// How long a received message stays hidden; the heartbeat keeps it hidden this long
     /// ahead while its task runs.
