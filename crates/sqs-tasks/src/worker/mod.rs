@@ -117,6 +117,8 @@ struct Shared<H, L> {
     settler: batcher::BatchSettler,
     /// One permit per handling slot; a receive asks for as many messages as it holds permits.
     slots: Arc<Semaphore>,
+    /// Held by the receive loop that is gathering free slots for its next receive.
+    gathering: tokio::sync::Mutex<()>,
     receivers: TaskTracker,
     handlings: TaskTracker,
     /// Cancelled to stop receiving (shutdown, or a fatal receive error); from then on the
@@ -169,6 +171,7 @@ impl<H: Handler, L: Lifecycle + 'static> Worker<H, L> {
         );
         let shared = Arc::new(Shared {
             slots: Arc::new(Semaphore::new(self.config.concurrency)),
+            gathering: tokio::sync::Mutex::new(()),
             config: self.config,
             stats: self.stats.clone(),
             settler,

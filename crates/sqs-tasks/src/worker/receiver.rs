@@ -104,6 +104,14 @@ async fn receive_loop<H: Handler, L: Lifecycle + 'static>(
 /// Waits for at least one free slot, then gathers more for a moment; `None` once receiving
 /// stops.
 async fn free_slots<H, L>(shared: &Shared<H, L>) -> Option<OwnedSemaphorePermit> {
+    // One loop gathers at a time. The semaphore serves its waiters in turn, so loops gathering
+    // together would share out the slots of a burst (one batch of acks frees ten at once) one
+    // or two each, and each would then receive that few: many small receives, more requests
+    // per message, and handlings started later.
+    let _turn = tokio::select! {
+        turn = shared.gathering.lock() => turn,
+        () = shared.stop_receiving.cancelled() => return None,
+    };
     // No free slot, no receive: a received message's visibility clock is already running.
     let mut permits = tokio::select! {
         permit = Arc::clone(&shared.slots).acquire_owned() => permit.expect("slots are never closed"),
