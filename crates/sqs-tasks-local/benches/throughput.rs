@@ -55,6 +55,58 @@ fn batch(body: &str) -> Vec<SendMessageBatchRequestEntry> {
         .collect()
 }
 
+/// Sends one batch and checks that no entry failed.
+async fn send_batch(sqs: &Client, url: &str, entries: &[SendMessageBatchRequestEntry]) {
+    let out = sqs
+        .send_message_batch()
+        .queue_url(url)
+        .set_entries(Some(entries.to_vec()))
+        .send()
+        .await
+        .expect("send batch");
+    assert!(out.failed.is_empty(), "no entry fails");
+}
+
+/// Receives up to ten messages without waiting, deletes them in one batch, and says how many.
+async fn receive_and_delete(sqs: &Client, url: &str) -> usize {
+    let out = sqs
+        .receive_message()
+        .queue_url(url)
+        .max_number_of_messages(10)
+        .wait_time_seconds(0)
+        .send()
+        .await
+        .expect("receive");
+    let handles: Vec<String> = out
+        .messages
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|m| m.receipt_handle)
+        .collect();
+    if handles.is_empty() {
+        return 0;
+    }
+    let count = handles.len();
+    let entries = handles
+        .into_iter()
+        .enumerate()
+        .map(|(i, handle)| {
+            DeleteMessageBatchRequestEntry::builder()
+                .id(i.to_string())
+                .receipt_handle(handle)
+                .build()
+                .expect("entry")
+        })
+        .collect();
+    sqs.delete_message_batch()
+        .queue_url(url)
+        .set_entries(Some(entries))
+        .send()
+        .await
+        .expect("delete batch");
+    count
+}
+
 /// Sends `total` messages in batches of ten from `clients` concurrent tasks; messages/s.
 async fn send_all(sqs: &Client, url: &str, total: usize, clients: usize, body: &str) -> f64 {
     let remaining = Arc::new(AtomicUsize::new(total / 10));
@@ -68,14 +120,7 @@ async fn send_all(sqs: &Client, url: &str, total: usize, clients: usize, body: &
                     .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
                     .is_ok()
                 {
-                    let out = sqs
-                        .send_message_batch()
-                        .queue_url(&url)
-                        .set_entries(Some(entries.clone()))
-                        .send()
-                        .await
-                        .expect("send batch");
-                    assert!(out.failed.is_empty(), "no entry fails");
+                    send_batch(&sqs, &url, &entries).await;
                 }
             })
         })
@@ -95,36 +140,7 @@ async fn drain_all(sqs: &Client, url: &str, total: usize, clients: usize) -> f64
             let (sqs, url, remaining) = (sqs.clone(), url.to_owned(), remaining.clone());
             tokio::spawn(async move {
                 while remaining.load(Ordering::Relaxed) > 0 {
-                    let out = sqs
-                        .receive_message()
-                        .queue_url(&url)
-                        .max_number_of_messages(10)
-                        .wait_time_seconds(0)
-                        .send()
-                        .await
-                        .expect("receive");
-                    let messages = out.messages.unwrap_or_default();
-                    if messages.is_empty() {
-                        continue;
-                    }
-                    let entries = messages
-                        .iter()
-                        .enumerate()
-                        .map(|(i, m)| {
-                            DeleteMessageBatchRequestEntry::builder()
-                                .id(i.to_string())
-                                .receipt_handle(m.receipt_handle().unwrap_or_default())
-                                .build()
-                                .expect("entry")
-                        })
-                        .collect();
-                    sqs.delete_message_batch()
-                        .queue_url(&url)
-                        .set_entries(Some(entries))
-                        .send()
-                        .await
-                        .expect("delete batch");
-                    let n = messages.len();
+                    let n = receive_and_delete(&sqs, &url).await;
                     let _ = remaining.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |r| {
                         Some(r.saturating_sub(n))
                     });
@@ -223,45 +239,8 @@ async fn mixed(sqs: &Client, url: &str, total: usize, clients: usize, body: &str
                     .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
                     .is_ok()
                 {
-                    sqs.send_message_batch()
-                        .queue_url(&url)
-                        .set_entries(Some(entries.clone()))
-                        .send()
-                        .await
-                        .expect("send batch");
-                    let out = sqs
-                        .receive_message()
-                        .queue_url(&url)
-                        .max_number_of_messages(10)
-                        .send()
-                        .await
-                        .expect("receive");
-                    let handles: Vec<_> = out
-                        .messages
-                        .unwrap_or_default()
-                        .into_iter()
-                        .filter_map(|m| m.receipt_handle)
-                        .collect();
-                    if handles.is_empty() {
-                        continue;
-                    }
-                    let entries = handles
-                        .into_iter()
-                        .enumerate()
-                        .map(|(i, handle)| {
-                            DeleteMessageBatchRequestEntry::builder()
-                                .id(i.to_string())
-                                .receipt_handle(handle)
-                                .build()
-                                .expect("entry")
-                        })
-                        .collect();
-                    sqs.delete_message_batch()
-                        .queue_url(&url)
-                        .set_entries(Some(entries))
-                        .send()
-                        .await
-                        .expect("delete batch");
+                    send_batch(&sqs, &url, &entries).await;
+                    receive_and_delete(&sqs, &url).await;
                 }
             })
         })
@@ -355,12 +334,7 @@ async fn waiting_receivers(waiters: usize) -> (u64, Duration) {
     let started = Instant::now();
     let body = "wake up";
     for _ in 0..waiters / 10 {
-        sqs.send_message_batch()
-            .queue_url(&url)
-            .set_entries(Some(batch(body)))
-            .send()
-            .await
-            .expect("send");
+        send_batch(&sqs, &url, &batch(body)).await;
     }
     for task in tasks {
         task.await.expect("waiter");

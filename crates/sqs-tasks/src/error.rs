@@ -101,8 +101,10 @@ impl Error {
         }
     }
 
-    /// Converts an SDK error, naming `queue` if the queue turns out to be missing.
-    pub(crate) fn from_sdk<E, R>(err: SdkError<E, R>, queue: &str) -> Error
+    /// Converts an error of an aws-sdk-sqs call, naming `queue` if the queue turns out to be
+    /// missing: the companion of [`QueueClient::sdk`](crate::QueueClient::sdk), so calls made
+    /// through the SDK client get the same classification as the crate's own.
+    pub fn from_sdk<E, R>(err: SdkError<E, R>, queue: &str) -> Error
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
         R: std::fmt::Debug + 'static,

@@ -13,16 +13,26 @@ enum Problem {
     Refused(String),
 }
 
+impl Problem {
+    fn of(err: &sqs_tasks::Error) -> Self {
+        match err {
+            sqs_tasks::Error::QueueDoesNotExist { .. } => Problem::QueueMissing,
+            sqs_tasks::Error::AccessDenied { code, message } => {
+                Problem::Denied(format!("{code}: {message}"))
+            }
+            sqs_tasks::Error::Service { code, message } => {
+                Problem::Refused(format!("{code}: {message}"))
+            }
+            sqs_tasks::Error::Transport { detail } => Problem::Unreachable(detail.clone()),
+            other => Problem::Refused(other.to_string()),
+        }
+    }
+}
+
 impl Sqs {
     /// Explains an error of the framework about `queue`.
     pub(crate) fn framework_error(&self, err: &sqs_tasks::Error, queue: &str) -> CliError {
-        let problem = match err {
-            sqs_tasks::Error::QueueDoesNotExist { .. } => Problem::QueueMissing,
-            sqs_tasks::Error::AccessDenied { .. } => Problem::Denied(err.to_string()),
-            sqs_tasks::Error::Transport { detail } => Problem::Unreachable(detail.clone()),
-            other => Problem::Refused(other.to_string()),
-        };
-        self.explain(problem, Some(queue))
+        self.explain(Problem::of(err), Some(queue))
     }
 
     /// Explains an error of an SDK call, about `queue` when it names one.
@@ -31,20 +41,8 @@ impl Sqs {
         E: ProvideErrorMetadata + std::error::Error + 'static,
         R: std::fmt::Debug + 'static,
     {
-        let code = err.code().unwrap_or_default().to_owned();
-        let message = err.message().unwrap_or_default().to_owned();
-        let problem = match (&err, code.as_str()) {
-            (SdkError::ServiceError(_), "AWS.SimpleQueueService.NonExistentQueue")
-            | (SdkError::ServiceError(_), "QueueDoesNotExist") => Problem::QueueMissing,
-            (SdkError::ServiceError(_), c) if is_denial(c) => {
-                Problem::Denied(format!("{code}: {message}"))
-            }
-            (SdkError::ServiceError(_), c) if !c.is_empty() => {
-                Problem::Refused(format!("{code}: {message}"))
-            }
-            _ => Problem::Unreachable(error_chain(&err)),
-        };
-        self.explain(problem, queue)
+        let err = sqs_tasks::Error::from_sdk(err, queue.unwrap_or_default());
+        self.explain(Problem::of(&err), queue)
     }
 
     fn explain(&self, problem: Problem, queue: Option<&str>) -> CliError {
@@ -88,33 +86,6 @@ impl Sqs {
             format!("sqs-tasks {command}")
         }
     }
-}
-
-/// An error and its causes, each said once, outermost first.
-fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut next = Some(err);
-    while let Some(current) = next {
-        let text = current.to_string();
-        if !parts.iter().any(|part| part.contains(&text)) {
-            parts.push(text);
-        }
-        next = current.source();
-    }
-    parts.join(": ")
-}
-
-fn is_denial(code: &str) -> bool {
-    matches!(
-        code,
-        "AccessDenied"
-            | "AccessDeniedException"
-            | "InvalidClientTokenId"
-            | "UnrecognizedClientException"
-            | "SignatureDoesNotMatch"
-            | "MissingAuthenticationToken"
-            | "ExpiredToken"
-    )
 }
 
 /// The name of a queue given by name or URL.

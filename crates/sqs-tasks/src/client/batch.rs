@@ -1,5 +1,7 @@
 //! DeleteMessageBatch and ChangeMessageVisibilityBatch, for callers that coalesce settlements.
 
+use std::future::Future;
+
 use aws_sdk_sqs::types::{
     BatchResultErrorEntry, ChangeMessageVisibilityBatchRequestEntry, DeleteMessageBatchRequestEntry,
 };
@@ -28,23 +30,13 @@ impl QueueClient {
             .set_entries(Some(entries.collect()))
             .send()
             .await;
-        let failed = match sent {
-            Ok(output) => output.failed,
-            Err(err) => return vec![Err(self.error(err)); receipts.len()],
-        };
-
-        let mut results = vec![Ok(()); receipts.len()];
-        for entry in failed {
-            let Some(index) = entry_index(&entry, receipts.len()) else {
-                continue;
-            };
-            results[index] = if entry.sender_fault {
-                Err(self.entry_error(&entry))
-            } else {
-                self.delete_one(receipts[index]).await
-            };
-        }
-        results
+        let failed = sent
+            .map(|output| output.failed)
+            .map_err(|err| self.error(err));
+        self.entry_results(receipts.len(), failed, |index| {
+            self.delete_one(receipts[index])
+        })
+        .await
     }
 
     /// Changes the visibility of up to 10 messages: `(receipt handle, seconds)` pairs; one
@@ -69,21 +61,41 @@ impl QueueClient {
             .set_entries(Some(entries.collect()))
             .send()
             .await;
-        let failed = match sent {
-            Ok(output) => output.failed,
-            Err(err) => return vec![Err(self.error(err)); changes.len()],
-        };
+        let failed = sent
+            .map(|output| output.failed)
+            .map_err(|err| self.error(err));
+        self.entry_results(changes.len(), failed, |index| {
+            let (receipt, secs) = changes[index];
+            self.change_one(receipt, secs)
+        })
+        .await
+    }
 
-        let mut results = vec![Ok(()); changes.len()];
+    /// One result per entry of a batch of `count`, from the batch's failed entries. An entry
+    /// that failed through no fault of the request (SQS's `SenderFault` is false) is tried
+    /// once more on its own with `retry_one(index)`.
+    async fn entry_results<Retry>(
+        &self,
+        count: usize,
+        failed: Result<Vec<BatchResultErrorEntry>, Error>,
+        retry_one: impl Fn(usize) -> Retry,
+    ) -> Vec<Result<(), Error>>
+    where
+        Retry: Future<Output = Result<(), Error>>,
+    {
+        let failed = match failed {
+            Ok(failed) => failed,
+            Err(err) => return vec![Err(err); count],
+        };
+        let mut results = vec![Ok(()); count];
         for entry in failed {
-            let Some(index) = entry_index(&entry, changes.len()) else {
+            let Some(index) = entry_index(&entry, count) else {
                 continue;
             };
             results[index] = if entry.sender_fault {
                 Err(self.entry_error(&entry))
             } else {
-                let (receipt, secs) = changes[index];
-                self.change_one(receipt, secs).await
+                retry_one(index).await
             };
         }
         results

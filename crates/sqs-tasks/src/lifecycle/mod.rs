@@ -28,6 +28,7 @@
 //! }
 //! ```
 
+mod either;
 mod exponential;
 mod fixed;
 mod heartbeat;
@@ -37,6 +38,7 @@ mod settle_result;
 use std::future::Future;
 use std::time::Duration;
 
+pub use either::Either;
 pub use exponential::ExponentialRetry;
 pub use fixed::FixedRetry;
 pub use heartbeat::{Heartbeat, HeartbeatBuilder};

@@ -12,7 +12,7 @@ mod until_empty;
 use std::time::Duration;
 
 use ::http::{HeaderName, HeaderValue};
-use sqs_tasks::lifecycle::Heartbeat;
+use sqs_tasks::lifecycle::{Either, Heartbeat};
 use sqs_tasks::{Worker, WorkerStats};
 
 use crate::duration;
@@ -21,7 +21,7 @@ use crate::error::CliError;
 use crate::logging::Ui;
 use crate::{signals, status};
 
-pub(crate) use policy::{Retry, RetryKind, WorkLifecycle};
+pub(crate) use policy::{RetryKind, WorkLifecycle};
 
 /// Shown at the end of `sqs-tasks work --help`.
 const AFTER_LONG_HELP: &str = "\
@@ -200,9 +200,9 @@ pub(crate) async fn run(args: WorkArgs, sqs: &Sqs, ui: &Ui) -> Result<(), CliErr
 
 /// The retry policy, in a heartbeat unless turned off.
 fn lifecycle(args: &WorkArgs) -> Result<WorkLifecycle, CliError> {
-    let retry = Retry::new(args.retry, args.retry_delay, args.retry_max_delay);
+    let retry = policy::retry(args.retry, args.retry_delay, args.retry_max_delay);
     if args.no_heartbeat {
-        return Ok(WorkLifecycle::Plain(retry));
+        return Ok(Either::Right(retry));
     }
     let mut heartbeat = Heartbeat::builder(retry).visibility(args.visibility_timeout);
     if let Some(interval) = args.heartbeat {
@@ -213,7 +213,7 @@ fn lifecycle(args: &WorkArgs) -> Result<WorkLifecycle, CliError> {
             "{e}; choose a longer --visibility-timeout or a shorter --heartbeat"
         ))
     })?;
-    Ok(WorkLifecycle::Heartbeat(heartbeat))
+    Ok(Either::Left(heartbeat))
 }
 
 fn summary(ui: &Ui, stats: &WorkerStats) {

@@ -1,10 +1,8 @@
 //! The lifecycle built from `work`'s retry and heartbeat options.
 
-use std::future::Future;
 use std::time::Duration;
 
-use sqs_tasks::lifecycle::{ExponentialRetry, FixedRetry, Heartbeat, Lifecycle, Outcome};
-use sqs_tasks::{Error, Message, Settle, TaskFailure};
+use sqs_tasks::lifecycle::{Either, ExponentialRetry, FixedRetry, Heartbeat};
 
 /// `--retry`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -16,81 +14,16 @@ pub(crate) enum RetryKind {
     Exponential,
 }
 
-/// One of the framework's retry lifecycles, chosen at run time.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Retry {
-    Fixed(FixedRetry),
-    Exponential(ExponentialRetry),
-}
+/// One of the framework's retry lifecycles, chosen by `--retry`.
+pub(crate) type Retry = Either<FixedRetry, ExponentialRetry>;
 
-impl Retry {
-    pub(crate) fn new(kind: RetryKind, delay: Duration, max: Duration) -> Self {
-        match kind {
-            RetryKind::Fixed => Retry::Fixed(FixedRetry::new(delay)),
-            RetryKind::Exponential => {
-                Retry::Exponential(ExponentialRetry::new(delay).max(max).jitter(true))
-            }
-        }
-    }
-}
+/// The retry policy, in a heartbeat unless `--no-heartbeat`.
+pub(crate) type WorkLifecycle = Either<Heartbeat<Retry>, Retry>;
 
-impl Lifecycle for Retry {
-    async fn run<S, F, T, E>(
-        &self,
-        settler: &S,
-        message: &Message,
-        handler: F,
-    ) -> Result<Outcome, Error>
-    where
-        S: Settle,
-        F: Future<Output = Result<T, E>> + Send,
-        T: Send,
-        E: TaskFailure,
-    {
-        match self {
-            Retry::Fixed(fixed) => fixed.run(settler, message, handler).await,
-            Retry::Exponential(exponential) => exponential.run(settler, message, handler).await,
-        }
-    }
-}
-
-/// The retry policy, with or without a heartbeat around it.
-#[derive(Debug, Clone)]
-pub(crate) enum WorkLifecycle {
-    Heartbeat(Heartbeat<Retry>),
-    Plain(Retry),
-}
-
-impl Lifecycle for WorkLifecycle {
-    async fn run<S, F, T, E>(
-        &self,
-        settler: &S,
-        message: &Message,
-        handler: F,
-    ) -> Result<Outcome, Error>
-    where
-        S: Settle,
-        F: Future<Output = Result<T, E>> + Send,
-        T: Send,
-        E: TaskFailure,
-    {
-        match self {
-            WorkLifecycle::Heartbeat(heartbeat) => heartbeat.run(settler, message, handler).await,
-            WorkLifecycle::Plain(retry) => retry.run(settler, message, handler).await,
-        }
-    }
-
-    fn visibility_timeout(&self) -> Option<Duration> {
-        match self {
-            WorkLifecycle::Heartbeat(heartbeat) => heartbeat.visibility_timeout(),
-            WorkLifecycle::Plain(retry) => retry.visibility_timeout(),
-        }
-    }
-
-    fn extends_visibility(&self) -> bool {
-        match self {
-            WorkLifecycle::Heartbeat(heartbeat) => heartbeat.extends_visibility(),
-            WorkLifecycle::Plain(retry) => retry.extends_visibility(),
-        }
+/// The retry lifecycle of `--retry`, `--retry-delay` and `--retry-max-delay`.
+pub(crate) fn retry(kind: RetryKind, delay: Duration, max: Duration) -> Retry {
+    match kind {
+        RetryKind::Fixed => Either::Left(FixedRetry::new(delay)),
+        RetryKind::Exponential => Either::Right(ExponentialRetry::new(delay).max(max).jitter(true)),
     }
 }
